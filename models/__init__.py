@@ -1,0 +1,25 @@
+"""SQLAlchemy 2.0 typed models. Importing this package registers every table on ``Base.metadata``.
+
+What is stored in clear is coarse routing metadata only (department, sector, urgency, town code,
+status, times). Everything a reporter wrote, their identity and the triage explanation quoting
+them are sealed blobs (see secure_store.envelope).
+"""
+
+from models.base import Base
+from models.department import Department, DepartmentGrant, StaffUser
+from models.report import Attachment, KeyWrap, Message, Report, ReportEvent
+from models.security import PowSpent, ReporterSession
+
+__all__ = [
+    "Attachment",
+    "Base",
+    "Department",
+    "DepartmentGrant",
+    "KeyWrap",
+    "Message",
+    "PowSpent",
+    "Report",
+    "ReportEvent",
+    "ReporterSession",
+    "StaffUser",
+]

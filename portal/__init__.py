@@ -1,0 +1,144 @@
+"""Flask application factory (SecureDrop / Flask-tutorial style): configuration, database,
+security headers, CSRF, rate limits, and one blueprint per audience."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, g, request
+from flask.wrappers import Request
+from flask_wtf.csrf import CSRFProtect
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session, sessionmaker
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from intake.reference import Reference, load_reference
+from intake.service import IntakeContext
+from intake.uploads import EncryptedSpool
+from portal import headers
+from portal.config import Settings
+from portal.db import make_engine, make_sessionmaker
+from portal.throttle import limiter
+from secure_store import instance
+from secure_store.files import FileStore
+from secure_store.instance import InstanceSecrets
+
+REPO = Path(__file__).resolve().parent.parent
+csrf = CSRFProtect()
+
+
+@dataclass
+class AppState:
+    settings: Settings
+    secrets: InstanceSecrets
+    store: FileStore
+    reference: Reference
+    engine: Engine
+    sessions: sessionmaker[Session]
+
+    @property
+    def intake(self) -> IntakeContext:
+        return IntakeContext(self.secrets, self.store, self.reference)
+
+
+class PortalRequest(Request):
+    """Uploads are encrypted while they are parsed: no plaintext temporary file ever exists."""
+
+    # Werkzeug keeps non-file fields in memory up to this size; report text is far smaller.
+    max_form_memory_size = 1024 * 1024
+
+    def _get_file_stream(self, total_content_length: Any, content_type: Any, filename: Any = None, content_length: Any = None) -> Any:  # noqa: D401
+        state: AppState = self.app_state  # type: ignore[attr-defined]
+        return EncryptedSpool(state.store)
+
+    @property
+    def app_state(self) -> AppState:
+        from flask import current_app
+
+        return current_app.extensions["aqjb"]
+
+
+def get_db() -> Session:
+    if "db" not in g:
+        from flask import current_app
+
+        g.db = current_app.extensions["aqjb"].sessions()
+    return g.db
+
+
+def state() -> AppState:
+    from flask import current_app
+
+    return current_app.extensions["aqjb"]
+
+
+def create_app(settings: Settings | None = None) -> Flask:
+    settings = settings or Settings.from_env()
+    app = Flask(__name__, template_folder=str(REPO / "templates"), static_folder=str(REPO / "static"))
+    app.request_class = PortalRequest
+    _configure_logging(app, settings)
+
+    secrets_ = instance.load(settings.data_dir)
+    engine = make_engine(settings.database_url)
+    app.extensions["aqjb"] = AppState(
+        settings=settings,
+        secrets=secrets_,
+        store=FileStore(settings.data_dir / "store"),
+        reference=load_reference(),
+        engine=engine,
+        sessions=make_sessionmaker(engine),
+    )
+    app.config.update(
+        SECRET_KEY=secrets_.session_secret,
+        MAX_CONTENT_LENGTH=10 * 210 * 1024 * 1024,
+        SESSION_COOKIE_NAME="aqjb_csrf",
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SECURE=settings.secure_cookies,
+        SESSION_COOKIE_SAMESITE="Lax",
+        WTF_CSRF_TIME_LIMIT=6 * 3600,  # a reporter may take a long time to write
+        WTF_CSRF_SSL_STRICT=False,  # no Referer is ever sent (Referrer-Policy: no-referrer)
+        RATELIMIT_STORAGE_URI=settings.redis_url or "memory://",
+        RATELIMIT_KEY_PREFIX=settings.limiter_prefix,
+        RATELIMIT_DEFAULT=settings.limits["ANY_REQUEST"],
+        RATELIMIT_HEADERS_ENABLED=False,
+        TESTING=settings.testing,
+    )
+    if settings.trusted_proxies:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.trusted_proxies, x_proto=settings.trusted_proxies)  # type: ignore[method-assign]
+
+    csrf.init_app(app)
+    limiter.init_app(app)
+
+    from portal import api, errors, public
+
+    app.register_blueprint(public.bp)
+    app.register_blueprint(api.bp)
+    csrf.exempt(api.bp)  # no cookies on the API: PoW and bearer tokens instead
+    limiter.request_filter(lambda: request.endpoint == "static")
+    errors.register(app)
+
+    app.after_request(headers.apply)
+
+    @app.teardown_appcontext
+    def _close_db(_exc: BaseException | None) -> None:
+        db = g.pop("db", None)
+        if db is not None:
+            db.close()
+
+    return app
+
+
+def _configure_logging(app: Flask, settings: Settings) -> None:
+    """Application log: events and errors only. Never a client address, user agent or content."""
+    log_dir = settings.data_dir / "logs"
+    log_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    handler = logging.FileHandler(log_dir / "portal.log", encoding="utf-8")
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger()
+    if not any(isinstance(h, logging.FileHandler) and getattr(h, "baseFilename", "") == handler.baseFilename for h in root.handlers):
+        root.addHandler(handler)
+    root.setLevel(logging.INFO)
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # its access log includes addresses

@@ -1,0 +1,367 @@
+"""Filing a report and the reporter's receipt-based follow-up.
+
+Plaintext exists only in this process's memory while a request runs: it is triaged, sealed, and
+only ciphertext, wrapped keys and coarse metadata reach the database and the disk.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import logging
+import os
+import secrets
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+import triage
+from intake.reference import Reference
+from intake.timeline import public_status
+from intake.uploads import PendingUpload, StagedFile, release, stage_all
+from intake.validation import ReportInput
+from models import Attachment, Department, KeyWrap, Message, Report, ReportEvent, ReporterSession
+from models.department import COORDINATION_CODE
+from secure_store import certificate, envelope
+from secure_store.files import FileStore
+from secure_store.instance import InstanceSecrets
+from secure_store.receipt import derive_receipt_keys, new_receipt, normalize_receipt
+
+log = logging.getLogger(__name__)
+SESSION_TTL = timedelta(minutes=30)
+_CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+
+
+@dataclass(frozen=True)
+class IntakeContext:
+    secrets: InstanceSecrets
+    store: FileStore
+    reference: Reference
+
+
+@dataclass(frozen=True)
+class FiledReport:
+    number: str
+    receipt: str
+    certificate: dict[str, Any]
+    session_token: str
+
+
+def _ctx(number: str, what: str) -> bytes:
+    return f"report|{number}|{what}".encode()
+
+
+def _wrap_ctx(number: str, purpose: str) -> bytes:
+    return f"report-key|{number}|{purpose}".encode()
+
+
+def new_report_number(now: datetime) -> str:
+    rand = "".join(secrets.choice(_CROCKFORD) for _ in range(8))
+    return f"AQ{now.astimezone(timezone(timedelta(hours=8))):%Y%m%d}-{rand}"
+
+
+def _b64(b: bytes) -> str:
+    return base64.b64encode(b).decode("ascii")
+
+
+def _route(data: ReportInput) -> triage.TriageResult:
+    try:
+        return triage.route(
+            data.description, town=data.town_code, enterprise=data.enterprise or None, sector_hint=data.sector_hint
+        )
+    except Exception:  # triage must never cost a report; the coordinating office dispatches by hand
+        log.exception("triage failed; routing to the coordinating office")
+        return triage.TriageResult(department=None, confidence=0.0, needs_review=True, reasons=["分诊出错，人工分派"])
+
+
+def _readers(db: Session, result: triage.TriageResult) -> tuple[Department, list[Department]]:
+    """The handling department and every department the data keys are wrapped for."""
+    coordination = db.scalar(select(Department).where(Department.code == COORDINATION_CODE))
+    if coordination is None:
+        raise RuntimeError("coordinating office missing: run `python -m portal init`")
+    target = coordination
+    if result.department and not result.needs_review:
+        found = db.scalar(select(Department).where(Department.code == result.department, Department.active))
+        target = found or coordination
+    readers = [target] if target.id == coordination.id else [target, coordination]
+    return target, readers
+
+
+def file_report(
+    db: Session,
+    ctx: IntakeContext,
+    data: ReportInput,
+    uploads: list[PendingUpload],
+    channel: str = "web",
+    now: datetime | None = None,
+) -> FiledReport:
+    now = now or datetime.now(timezone.utc)
+    result = _route(data)
+    target, readers = _readers(db, result)
+    content_key, identity_key = envelope.new_key(), envelope.new_key()
+    receipt = new_receipt()
+    rkeys = derive_receipt_keys(receipt, ctx.secrets.receipt_salt, ctx.secrets.receipt_params)
+
+    staged = stage_all(ctx.store, uploads)
+    try:
+        for _attempt in range(5):
+            number = new_report_number(now)
+            if db.scalar(select(Report.id).where(Report.number == number)) is None:
+                break
+        canonical = {
+            "content": data.content(),
+            "salt": _b64(os.urandom(16)),
+            "attachments_sha256": [s.sha256 for s in staged],
+        }
+        digest = certificate.content_digest(canonical)
+        filed_at = now.strftime("%Y-%m-%dT%H:%M:%SZ")
+        cert = certificate.issue(ctx.secrets.signing_key, number, filed_at, digest)
+        identity = data.identity()
+        report = Report(
+            number=number,
+            receipt_locator=rkeys.locator,
+            filed_at=now,
+            channel=channel,
+            status="received",
+            department_id=target.id,
+            town_code=data.town_code if data.town_code in ctx.reference.towns else None,
+            anonymous=data.anonymous,
+            internal=data.internal,
+            triage_department=result.department,
+            triage_confidence=float(result.confidence),
+            needs_review=result.needs_review or target.code == COORDINATION_CODE,
+            sector=result.sector,
+            report_type=result.report_type,
+            urgency=result.urgency,
+            urgency_score=int(result.urgency_score),
+            triage_model=result.model_version[:60],
+            sealed_content=envelope.seal_json(content_key, canonical, _ctx(number, "content")),
+            sealed_identity=(
+                envelope.seal_json(identity_key, identity, _ctx(number, "identity")) if identity else None
+            ),
+            sealed_triage=envelope.seal_json(content_key, result.to_dict(), _ctx(number, "triage")),
+            content_sha256=digest,
+            certificate_signature=cert["signature"],
+            certificate_key_id=cert["key_id"],
+        )
+        for purpose, key in (("content", content_key), ("identity", identity_key)):
+            for dept in readers:
+                report.wraps.append(
+                    KeyWrap(
+                        purpose=purpose,
+                        recipient="department",
+                        department_id=dept.id,
+                        wrapped_key=envelope.wrap_for_public_key(key, dept.public_key, _wrap_ctx(number, purpose)),
+                    )
+                )
+            report.wraps.append(
+                KeyWrap(
+                    purpose=purpose,
+                    recipient="reporter",
+                    wrapped_key=envelope.wrap_with_key(key, rkeys.wrapping_key, _wrap_ctx(number, purpose)),
+                )
+            )
+        for s in staged:
+            report.attachments.append(_attachment_row(number, content_key, s, "reporter"))
+        report.events.append(ReportEvent(kind="filed", at=now, public=True))
+        report.events.append(
+            ReportEvent(kind="routed_review" if report.needs_review else "routed", at=now, public=False)
+        )
+        db.add(report)
+        db.flush()
+        token = _open_session(db, report, rkeys.wrapping_key, now)
+        db.commit()
+    except BaseException:
+        db.rollback()
+        for s in staged:
+            ctx.store.delete(s.storage_name)
+        raise
+    release(ctx.store, uploads)
+    return FiledReport(number, receipt, cert, token)
+
+
+def _attachment_row(number: str, content_key: bytes, s: StagedFile, added_by: str) -> Attachment:
+    public_id = secrets.token_hex(16)
+    ctx = _ctx(number, f"attachment|{public_id}")
+    return Attachment(
+        public_id=public_id,
+        storage_name=s.storage_name,
+        mime=s.mime,
+        size=s.size,
+        sha256=s.sha256,
+        sanitized=s.sanitized,
+        sealed_file_key=envelope.seal(content_key, s.file_key, ctx),
+        sealed_meta=envelope.seal_json(content_key, {"filename": s.filename}, ctx + b"|meta"),
+        added_by=added_by,
+    )
+
+
+# --- reporter sessions ---------------------------------------------------------------------------
+
+
+def _token_key(token: bytes) -> bytes:
+    return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=b"aqjb reporter session v1").derive(token)
+
+
+def _open_session(db: Session, report: Report, wrapping_key: bytes, now: datetime) -> str:
+    token = secrets.token_bytes(32)
+    db.add(
+        ReporterSession(
+            token_hash=hashlib.sha256(token).digest(),
+            report_id=report.id,
+            sealed_wrapping_key=envelope.seal(_token_key(token), wrapping_key, b"reporter-session"),
+            expires_at=now + SESSION_TTL,
+        )
+    )
+    return base64.urlsafe_b64encode(token).rstrip(b"=").decode("ascii")
+
+
+def login_with_receipt(db: Session, ctx: IntakeContext, receipt_raw: str) -> str | None:
+    """A session token for the report this receipt belongs to, or ``None``."""
+    receipt = normalize_receipt(receipt_raw)
+    if receipt is None:
+        return None
+    rkeys = derive_receipt_keys(receipt, ctx.secrets.receipt_salt, ctx.secrets.receipt_params)
+    report = db.scalar(select(Report).where(Report.receipt_locator == rkeys.locator))
+    if report is None:
+        return None
+    now = datetime.now(timezone.utc)
+    db.execute(delete(ReporterSession).where(ReporterSession.expires_at < now))
+    token = _open_session(db, report, rkeys.wrapping_key, now)
+    db.commit()
+    return token
+
+
+@dataclass
+class ReporterAccess:
+    report: Report
+    content_key: bytes
+    token: str
+    expires_at: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
+
+
+def resume(db: Session, token: str) -> ReporterAccess | None:
+    """Check a session token (sliding expiry) and unwrap the report's content key."""
+    try:
+        raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
+    except (ValueError, TypeError):
+        return None
+    if len(raw) != 32:
+        return None
+    sess = db.get(ReporterSession, hashlib.sha256(raw).digest())
+    now = datetime.now(timezone.utc)
+    if sess is None or sess.expires_at < now:
+        return None
+    try:
+        wrapping_key = envelope.open_sealed(_token_key(raw), sess.sealed_wrapping_key, b"reporter-session")
+        report = db.get(Report, sess.report_id)
+        assert report is not None
+        wrap = next(w for w in report.wraps if w.recipient == "reporter" and w.purpose == "content")
+        content_key = envelope.unwrap_with_key(wrap.wrapped_key, wrapping_key, _wrap_ctx(report.number, "content"))
+    except (envelope.DecryptionError, StopIteration):
+        return None
+    sess.expires_at = now + SESSION_TTL
+    db.commit()
+    return ReporterAccess(report, content_key, token, sess.expires_at)
+
+
+def logout(db: Session, token: str) -> None:
+    try:
+        raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
+    except (ValueError, TypeError):
+        return
+    db.execute(delete(ReporterSession).where(ReporterSession.token_hash == hashlib.sha256(raw).digest()))
+    db.commit()
+
+
+# --- what the reporter can see and do ------------------------------------------------------------
+
+
+def reporter_view(db: Session, ctx: IntakeContext, access: ReporterAccess) -> dict[str, Any]:
+    r = access.report
+    content = envelope.open_json(access.content_key, r.sealed_content, _ctx(r.number, "content"))["content"]
+    messages = []
+    for m in r.messages:
+        body = envelope.open_sealed(access.content_key, m.sealed_body, _ctx(r.number, f"message|{m.sender}")).decode()
+        messages.append({"sender": m.sender, "body": body, "at": m.created_at.isoformat()})
+        if m.sender == "staff" and not m.read_by_reporter:
+            m.read_by_reporter = True
+    attachments = []
+    for a in r.attachments:
+        actx = _ctx(r.number, f"attachment|{a.public_id}")
+        meta = envelope.open_json(access.content_key, a.sealed_meta, actx + b"|meta")
+        attachments.append({"filename": meta["filename"], "mime": a.mime, "size": a.size, "added_by": a.added_by})
+    db.commit()
+    return {
+        "report_number": r.number,
+        "filed_at": r.filed_at.isoformat(),
+        "status": r.status,
+        "status_label": public_status(r.status),
+        "handled_by": r.department.name if not r.needs_review else "区安委会办公室（分派中）",
+        "timeline": [{"kind": e.kind, "label": public_status(e.kind, event=True), "at": e.at.isoformat()} for e in r.events if e.public],
+        "messages": messages,
+        "attachments": attachments,
+        "content": content,
+    }
+
+
+def post_message(db: Session, access: ReporterAccess, body: str, sender: str = "reporter") -> None:
+    r = access.report
+    r.messages.append(
+        Message(sender=sender, sealed_body=envelope.seal(access.content_key, body.encode(), _ctx(r.number, f"message|{sender}")))
+    )
+    if sender == "reporter":
+        r.events.append(ReportEvent(kind="reporter_message", public=True))
+    db.commit()
+
+
+def add_evidence(db: Session, ctx: IntakeContext, access: ReporterAccess, uploads: list[PendingUpload]) -> int:
+    r = access.report
+    staged = stage_all(ctx.store, uploads)
+    try:
+        for s in staged:
+            r.attachments.append(_attachment_row(r.number, access.content_key, s, "reporter"))
+        r.events.append(ReportEvent(kind="evidence_added", public=True))
+        db.commit()
+    except BaseException:
+        db.rollback()
+        for s in staged:
+            ctx.store.delete(s.storage_name)
+        raise
+    release(ctx.store, uploads)
+    return len(staged)
+
+
+def certificate_for(report: Report, ctx: IntakeContext) -> dict[str, Any]:
+    """Re-issue the filing certificate from what is stored (signature is deterministic)."""
+    cert = certificate.issue(
+        ctx.secrets.signing_key, report.number, report.filed_at.strftime("%Y-%m-%dT%H:%M:%SZ"), report.content_sha256
+    )
+    if cert["signature"] != report.certificate_signature:
+        raise RuntimeError("stored certificate does not match the instance key")
+    return cert
+
+
+# --- department side (used by the workbench and by tests) ----------------------------------------
+
+
+def open_as_department(report: Report, department: Department, private: X25519PrivateKey, purpose: str = "content") -> Any:
+    """Decrypt a report's content (or identity) with a department private key; raises
+    :class:`envelope.DecryptionError` if the report is not wrapped for that department."""
+    wrap = next(
+        (w for w in report.wraps if w.recipient == "department" and w.department_id == department.id and w.purpose == purpose),
+        None,
+    )
+    if wrap is None:
+        raise envelope.DecryptionError("report not wrapped for this department")
+    key = envelope.unwrap_with_private_key(wrap.wrapped_key, private, _wrap_ctx(report.number, purpose))
+    if purpose == "identity":
+        return None if report.sealed_identity is None else envelope.open_json(key, report.sealed_identity, _ctx(report.number, "identity"))
+    return envelope.open_json(key, report.sealed_content, _ctx(report.number, "content"))

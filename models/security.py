@@ -1,0 +1,35 @@
+"""Anti-abuse and reporter-session state shared by every worker (so it lives in the database)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, LargeBinary
+from sqlalchemy.orm import Mapped, mapped_column
+
+from models.base import Base, UTCDateTime
+
+
+class PowSpent(Base):
+    """A proof-of-work challenge that has been used once; the primary key makes reuse fail."""
+
+    __tablename__ = "pow_spent"
+
+    digest: Mapped[bytes] = mapped_column(LargeBinary(32), primary_key=True)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+
+
+class ReporterSession(Base):
+    """A short-lived reporter session after receipt login.
+
+    The token (sent by the client in a header or a hidden form field, never a cookie) is not
+    stored: only its SHA-256, and the receipt-derived wrapping key sealed under a key derived from
+    the token. The database alone therefore opens nothing.
+    """
+
+    __tablename__ = "reporter_session"
+
+    token_hash: Mapped[bytes] = mapped_column(LargeBinary(32), primary_key=True)
+    report_id: Mapped[int] = mapped_column(ForeignKey("report.id", ondelete="CASCADE"), index=True)
+    sealed_wrapping_key: Mapped[bytes] = mapped_column(LargeBinary)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)

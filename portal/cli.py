@@ -1,0 +1,171 @@
+"""``python -m portal``: init, demo, migrate, serve, verify-certificate, cleanup."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+
+from portal.config import Settings
+
+
+def _session(settings: Settings):  # type: ignore[no-untyped-def]
+    from portal.db import make_engine, make_sessionmaker
+
+    engine = make_engine(settings.database_url)
+    return engine, make_sessionmaker(engine)()
+
+
+def cmd_migrate(settings: Settings) -> int:
+    from portal.migrate import upgrade
+
+    settings.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    upgrade(settings.database_url)
+    print("数据库结构已更新到最新版本")
+    return 0
+
+
+def cmd_init(settings: Settings, quiet: bool = False) -> tuple[int, str | None]:
+    from portal.provisioning import init_instance
+
+    cmd_migrate(settings)
+    engine, db = _session(settings)
+    with db:
+        result = init_instance(db, settings.data_dir)
+    engine.dispose()
+    if not quiet:
+        if result.recovery_private_hex:
+            print("=" * 72)
+            print("离线恢复密钥（只显示这一次）：请打印后离线保管，不要保存在服务器上。")
+            print("丢失全部工作人员密码时，只有它能恢复各部门的解密密钥。")
+            print(result.recovery_private_hex)
+            print("=" * 72)
+        print(f"实例目录：{settings.data_dir}；新建部门：{', '.join(result.departments_created) or '无'}")
+    return 0, result.recovery_private_hex
+
+
+def cmd_demo(settings: Settings, as_json: bool) -> int:
+    from portal.provisioning import demo_accounts, init_instance
+
+    cmd_migrate(settings) if not as_json else _quiet_migrate(settings)
+    engine, db = _session(settings)
+    with db:
+        result = init_instance(db, settings.data_dir)
+        logins = demo_accounts(db, settings.data_dir, result.recovery_private_hex)
+    engine.dispose()
+    if as_json:
+        print(json.dumps({"data_dir": str(settings.data_dir), "departments": len(result.departments_created),
+                          "recovery_key": result.recovery_private_hex, "logins": logins}, ensure_ascii=False, indent=2))
+        return 0
+    if result.recovery_private_hex:
+        print(f"演示实例的离线恢复密钥（仅演示用）：{result.recovery_private_hex}")
+    print("演示部门：区安委会办公室 + taxonomy.json 中的14个部门")
+    print("演示账号（首次登录须修改密码；工作台由后续版本提供）：")
+    for login in logins:
+        dept = f"，{login['department_name']}" if login["department_name"] else ""
+        print(f"  {login['role_name']}{dept}: 用户名 {login['username']}  密码 {login['password']}")
+    print("举报入口：http://127.0.0.1:8000/report   查询入口：http://127.0.0.1:8000/follow-up")
+    return 0
+
+
+def _quiet_migrate(settings: Settings) -> None:
+    import contextlib
+    import io
+
+    with contextlib.redirect_stdout(io.StringIO()):
+        cmd_migrate(settings)
+
+
+def cmd_serve(settings: Settings, host: str, port: int, workers: int) -> int:
+    from portal.migrate import is_current
+
+    engine, db = _session(settings)
+    db.close()
+    if not is_current(engine, settings.database_url):
+        print("数据库结构不是最新版本：请先运行 `python -m portal migrate`（或 demo / init）", file=sys.stderr)
+        return 2
+    if settings.database_url.startswith("sqlite") and workers > 1:
+        print("提示：SQLite 仅适合演示和单机小规模使用；生产环境请使用 PostgreSQL + Redis。", file=sys.stderr)
+    args = [
+        sys.executable, "-m", "gunicorn", "wsgi:app",
+        "--bind", f"{host}:{port}", "--workers", str(workers), "--threads", "4",
+        "--timeout", "120", "--graceful-timeout", "30",
+        # Access log without client address, user agent, referrer or query string.
+        "--access-logfile", "-", "--access-logformat", '%(t)s "%(m)s %(U)s" %(s)s %(b)s %(M)sms',
+        "--error-logfile", "-",
+        "--chdir", str(Path(__file__).resolve().parent.parent),
+    ]
+    os.environ.setdefault("PORTAL_DATA_DIR", str(settings.data_dir))
+    os.execv(sys.executable, args)
+
+
+def cmd_verify_certificate(settings: Settings, path: str) -> int:
+    from secure_store import certificate, instance
+
+    try:
+        cert = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        print(f"无法读取凭证文件：{exc}", file=sys.stderr)
+        return 2
+    trusted = None
+    try:
+        trusted = instance.load(settings.data_dir).signing_key.public_key()
+    except instance.InstanceNotInitialised:
+        print("（未找到本实例密钥，仅核验凭证自身签名）", file=sys.stderr)
+    result = certificate.verify(cert if isinstance(cert, dict) else {}, trusted)
+    print(("有效：" if result.valid else "无效：") + result.message)
+    if result.valid:
+        print(f"举报编号 {cert['report_number']}，提交时间 {cert['filed_at']}，内容摘要 {cert['content_sha256']}")
+    return 0 if result.valid else 1
+
+
+def cmd_cleanup(settings: Settings) -> int:
+    from datetime import datetime, timezone
+
+    from sqlalchemy import delete
+
+    from intake.pow import purge_spent
+    from models import ReporterSession
+    from secure_store.files import FileStore
+
+    removed = FileStore(settings.data_dir / "store").cleanup_tmp(max_age_s=6 * 3600)
+    engine, db = _session(settings)
+    with db:
+        spent = purge_spent(db)
+        sessions = db.execute(delete(ReporterSession).where(ReporterSession.expires_at < datetime.now(timezone.utc))).rowcount
+        db.commit()
+    print(f"清理：过期上传暂存 {removed} 个，过期防刷记录 {spent} 条，过期查询会话 {sessions} 个")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m portal", description="安全生产举报平台")
+    sub = parser.add_subparsers(dest="cmd", required=True)
+    sub.add_parser("init", help="创建实例密钥、数据库结构和部门（生产部署执行一次）")
+    demo = sub.add_parser("demo", help="创建演示部门和每个角色的演示账号，并打印登录信息")
+    demo.add_argument("--json", action="store_true", help="以JSON输出（机器可读）")
+    sub.add_parser("migrate", help="把数据库结构升级到最新版本")
+    serve = sub.add_parser("serve", help="用 gunicorn 运行网站")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--workers", type=int, default=int(os.environ.get("PORTAL_WORKERS", "2")))
+    vc = sub.add_parser("verify-certificate", help="核验立案凭证的签名")
+    vc.add_argument("file")
+    sub.add_parser("cleanup", help="清理过期的上传暂存、防刷记录和查询会话")
+    args = parser.parse_args(argv)
+    settings = Settings.from_env()
+    if args.cmd == "init":
+        return cmd_init(settings)[0]
+    if args.cmd == "demo":
+        return cmd_demo(settings, args.json)
+    if args.cmd == "migrate":
+        return cmd_migrate(settings)
+    if args.cmd == "serve":
+        return cmd_serve(settings, args.host, args.port, args.workers)
+    if args.cmd == "verify-certificate":
+        return cmd_verify_certificate(settings, args.file)
+    if args.cmd == "cleanup":
+        return cmd_cleanup(settings)
+    return 2
