@@ -85,7 +85,7 @@ def solve(challenge: str, bits: int) -> str:
 
 def check(mac_key: bytes, challenge: str, nonce: str, min_bits: int, purpose: str, now: float | None = None) -> PowResult:
     """Stateless part of verification (no database)."""
-    if not challenge and not nonce:
+    if not nonce:  # a browser without JavaScript sends the challenge but never a nonce
         return PowResult.MISSING
     parts = (challenge or "").split(".")
     if len(parts) != 6 or parts[0] != "v1" or not nonce or len(nonce) > 24 or not nonce.isdigit():

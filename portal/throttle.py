@@ -31,11 +31,15 @@ def _item(name: str):  # type: ignore[no-untyped-def]
     return parse(current_app.extensions["aqjb"].settings.limits[name])
 
 
+def _ns() -> str:
+    return current_app.extensions["aqjb"].settings.limiter_prefix
+
+
 def hit(name: str, scope: str | None = None) -> bool:
     """Count one event against limit ``name`` for this source (or ``scope``); False if over."""
-    return limiter.limiter.hit(_item(name), "aqjb", name, scope or source_key())
+    return limiter.limiter.hit(_item(name), _ns(), name, scope or source_key())
 
 
 def test(name: str, scope: str | None = None) -> bool:
     """Whether one more event would be allowed, without counting it."""
-    return limiter.limiter.test(_item(name), "aqjb", name, scope or source_key())
+    return limiter.limiter.test(_item(name), _ns(), name, scope or source_key())

@@ -11,12 +11,15 @@ sent and the reporter is told so before uploading.
 from __future__ import annotations
 
 import io
+import logging
 import warnings
 from dataclasses import dataclass
 
 import filetype
 from PIL import Image, ImageOps
 
+# Pillow logs EXIF tag values (camera serials, artist, GPS) at DEBUG: never let that reach a log.
+logging.getLogger("PIL").setLevel(logging.WARNING)
 Image.MAX_IMAGE_PIXELS = 60_000_000  # ~ a 60-megapixel photo; beyond that is a bomb, not evidence
 
 MiB = 1024 * 1024
