@@ -52,6 +52,7 @@ class FiledReport:
     receipt: str
     certificate: dict[str, Any]
     session_token: str
+    urgency: str = "medium"
 
 
 def _ctx(number: str, what: str) -> bytes:
@@ -184,7 +185,7 @@ def file_report(
             ctx.store.delete(s.storage_name)
         raise
     release(ctx.store, uploads)
-    return FiledReport(number, receipt, cert, token)
+    return FiledReport(number, receipt, cert, token, report.urgency)
 
 
 def _attachment_row(number: str, content_key: bytes, s: StagedFile, added_by: str) -> Attachment:

@@ -121,6 +121,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     errors.register(app)
 
     app.after_request(headers.apply)
+    app.before_request(_housekeeping)
 
     @app.teardown_appcontext
     def _close_db(_exc: BaseException | None) -> None:
@@ -129,6 +130,28 @@ def create_app(settings: Settings | None = None) -> Flask:
             db.close()
 
     return app
+
+
+_last_housekeeping = 0.0
+
+
+def _housekeeping() -> None:
+    """At most every few minutes per worker: expire spools, PoW records and sessions."""
+    global _last_housekeeping
+    import time
+
+    from intake import housekeeping
+
+    now = time.monotonic()
+    if now - _last_housekeeping < housekeeping.INTERVAL_S:
+        return
+    _last_housekeeping = now
+    s = state()
+    try:
+        with s.sessions() as db:
+            housekeeping.run(db, s.store)
+    except Exception:  # never fail a reporter's request over housekeeping
+        logging.getLogger(__name__).warning("housekeeping failed", exc_info=False)
 
 
 def _configure_logging(app: Flask, settings: Settings) -> None:

@@ -94,7 +94,7 @@ def cmd_serve(settings: Settings, host: str, port: int, workers: int) -> int:
         "--timeout", "120", "--graceful-timeout", "30",
         # Access log without client address, user agent, referrer or query string.
         "--access-logfile", "-", "--access-logformat", '%(t)s "%(m)s %(U)s" %(s)s %(b)s %(M)sms',
-        "--error-logfile", "-",
+        "--error-logfile", "-", "--logger-class", "portal.gunicorn_logging.RedactingLogger",
         "--chdir", str(Path(__file__).resolve().parent.parent),
     ]
     os.environ.setdefault("PORTAL_DATA_DIR", str(settings.data_dir))
@@ -122,21 +122,14 @@ def cmd_verify_certificate(settings: Settings, path: str) -> int:
 
 
 def cmd_cleanup(settings: Settings) -> int:
-    from datetime import datetime, timezone
-
-    from sqlalchemy import delete
-
-    from intake.pow import purge_spent
-    from models import ReporterSession
+    from intake import housekeeping
     from secure_store.files import FileStore
 
-    removed = FileStore(settings.data_dir / "store").cleanup_tmp(max_age_s=6 * 3600)
     engine, db = _session(settings)
     with db:
-        spent = purge_spent(db)
-        sessions = db.execute(delete(ReporterSession).where(ReporterSession.expires_at < datetime.now(timezone.utc))).rowcount
-        db.commit()
-    print(f"清理：过期上传暂存 {removed} 个，过期防刷记录 {spent} 条，过期查询会话 {sessions} 个")
+        done = housekeeping.run(db, FileStore(settings.data_dir / "store"))
+    engine.dispose()
+    print(f"清理：过期上传暂存 {done['spools']} 个，过期防刷记录 {done['pow_spent']} 条，过期查询会话 {done['sessions']} 个")
     return 0
 
 

@@ -50,5 +50,9 @@ def register(app: Flask) -> None:
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception):  # type: ignore[no-untyped-def]
-        log.error("unhandled error on %s: %s", request.endpoint, type(exc).__name__)
+        # Where it failed, never what: exception messages can quote a report or an identity.
+        import traceback
+
+        frames = "; ".join(f"{f.filename.rsplit('/', 1)[-1]}:{f.lineno} {f.name}" for f in traceback.extract_tb(exc.__traceback__))
+        log.error("unhandled %s on %s at %s", type(exc).__name__, request.endpoint, frames)
         return _render(500)

@@ -104,6 +104,7 @@ def report_submit() -> tuple[str, int] | str:
         receipt=format_receipt(filed.receipt),
         token=filed.session_token,
         certificate=json.dumps(filed.certificate, ensure_ascii=False, indent=2),
+        critical=filed.urgency == "critical",
     )
 
 

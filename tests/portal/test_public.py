@@ -115,3 +115,38 @@ def test_pages_render_for_reporters(client) -> None:
         assert r.status_code == 200 and "安全生产举报平台" in r.get_data(as_text=True)
     assert client.get("/no-such-page").status_code == 404
     assert "页面不存在" in client.get("/no-such-page").get_data(as_text=True)
+
+
+def test_critical_report_tells_the_reporter_to_call_119(client, monkeypatch) -> None:
+    import triage
+
+    monkeypatch.setattr(triage, "route", lambda text, **kw: triage.TriageResult(
+        department="emergency", confidence=0.95, needs_review=False, urgency="critical", urgency_score=97))
+    html = submit_report(client, {"description": "化工厂储罐正在泄漏，白烟越来越大"}).get_data(as_text=True)
+    assert 'id="critical-notice"' in html and "119" in html
+    from tests.conftest import manual_routing
+
+    monkeypatch.setattr(triage, "route", manual_routing)  # medium urgency
+    calm = submit_report(client, {"description": "去年工地上的脚手架好像不太牢"})
+    assert 'id="critical-notice"' not in calm.get_data(as_text=True)
+
+
+def test_housekeeping_removes_old_spools_spent_pow_and_sessions(env, app) -> None:
+    import os
+    import time
+    from datetime import datetime, timedelta, timezone
+
+    from intake import housekeeping
+    from models import PowSpent
+
+    store = app.extensions["aqjb"].store
+    name, fh = store.open_tmp()
+    fh.close()
+    old = time.time() - housekeeping.SPOOL_MAX_AGE_S - 60
+    os.utime(store.tmp_path(name), (old, old))
+    with env.db() as db:
+        db.add(PowSpent(digest=os.urandom(32), expires_at=datetime.now(timezone.utc) - timedelta(minutes=1)))
+        db.commit()
+        done = housekeeping.run(db, store)
+    assert done["spools"] >= 1 and done["pow_spent"] >= 1
+    assert not store.tmp_path(name).exists()
