@@ -318,8 +318,7 @@ def post_message(db: Session, access: ReporterAccess, body: str, sender: str = "
     r.messages.append(
         Message(sender=sender, sealed_body=envelope.seal(access.content_key, body.encode(), _ctx(r.number, f"message|{sender}")))
     )
-    if sender == "reporter":
-        r.events.append(ReportEvent(kind="reporter_message", public=True))
+    r.events.append(ReportEvent(kind="reporter_message" if sender == "reporter" else "staff_message", public=True))
     db.commit()
 
 

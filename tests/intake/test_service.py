@@ -108,3 +108,17 @@ def test_rewrapping_for_a_new_department_needs_no_reencryption(env: Env) -> None
         ekey = department_private_from_recovery(db, "emergency", env.recovery_hex)
         assert service.open_as_department(report, emergency, ekey)["content"]["description"].startswith("化工厂")
         assert report.sealed_content == before
+
+
+def test_reporter_reads_messages_from_the_handler(env: Env) -> None:
+    filed, _ = _file(env, "尾矿库坝体渗水，下游有村庄")
+    ctx = _ctx(env)
+    with env.db() as db:
+        access = service.resume(db, filed.session_token)
+        assert access is not None
+        service.post_message(db, access, "您好，我们已安排人员核查，请问渗水点大概在坝体哪一侧？", sender="staff")
+        view = service.reporter_view(db, ctx, access)
+        assert view["messages"][-1] == {"sender": "staff", "body": "您好，我们已安排人员核查，请问渗水点大概在坝体哪一侧？",
+                                        "at": view["messages"][-1]["at"]}
+        assert "办理单位给您回复了留言" in [e["label"] for e in view["timeline"]]
+        assert all(m.read_by_reporter for m in access.report.messages if m.sender == "staff")
