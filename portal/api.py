@@ -74,6 +74,7 @@ def create_report() -> tuple[Response, int]:
     s = state()
     data = _payload()
     pending, upload_errors = collect(request, s.store, field="files") if request.files else ([], [])
+    filed = None
     try:
         if data is None:
             return _error(400, "请求体必须是JSON对象（或multipart中的report字段）")
@@ -88,11 +89,12 @@ def create_report() -> tuple[Response, int]:
             return _error(400, pow_.MESSAGES.get(result, "缺少防刷验证（pow）"), {"pow": "需要有效的工作量证明"})
         if not throttle.hit("SUBMIT_POW") or not throttle.hit("SUBMIT_GLOBAL", throttle.GLOBAL):
             return _error(429, "提交过于频繁，请稍后再试")
-        filed = service.file_report(get_db(), s.intake, checked.value, pending, channel="api")
-    except BadUpload as exc:
-        return _error(400, "附件有误", {"attachments": str(exc)})
+        try:
+            filed = service.file_report(get_db(), s.intake, checked.value, pending, channel="api")
+        except BadUpload as exc:
+            return _error(400, "附件有误", {"attachments": str(exc)})
     finally:
-        if "filed" not in locals():
+        if filed is None:  # API clients resend files; nothing is kept pending for them
             for p in pending:
                 s.store.delete_tmp(p.spool_name)
     return jsonify({"report_number": filed.number, "receipt": format_receipt(filed.receipt),
