@@ -11,6 +11,8 @@ import hashlib
 import logging
 import os
 import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any
@@ -95,6 +97,22 @@ def _readers(db: Session, result: triage.TriageResult) -> tuple[Department, list
     return target, readers
 
 
+@contextmanager
+def _files_in_transaction(db: Session, store: FileStore, uploads: list[PendingUpload]) -> Iterator[list[StagedFile]]:
+    """Stage uploads for a transaction the caller commits inside the block. On any failure the
+    transaction is rolled back and the staged files deleted (the uploads stay pending, nothing is
+    lost); on success the spools are released."""
+    staged = stage_all(store, uploads)
+    try:
+        yield staged
+    except BaseException:
+        db.rollback()
+        for s in staged:
+            store.delete(s.storage_name)
+        raise
+    release(store, uploads)
+
+
 def file_report(
     db: Session,
     ctx: IntakeContext,
@@ -110,8 +128,7 @@ def file_report(
     receipt = new_receipt()
     rkeys = derive_receipt_keys(receipt, ctx.secrets.receipt_salt, ctx.secrets.receipt_params)
 
-    staged = stage_all(ctx.store, uploads)
-    try:
+    with _files_in_transaction(db, ctx.store, uploads) as staged:
         for _attempt in range(5):
             number = new_report_number(now)
             if db.scalar(select(Report.id).where(Report.number == number)) is None:
@@ -179,12 +196,6 @@ def file_report(
         db.flush()
         token = _open_session(db, report, rkeys.wrapping_key, now)
         db.commit()
-    except BaseException:
-        db.rollback()
-        for s in staged:
-            ctx.store.delete(s.storage_name)
-        raise
-    release(ctx.store, uploads)
     return FiledReport(number, receipt, cert, token, report.urgency)
 
 
@@ -324,18 +335,11 @@ def post_message(db: Session, access: ReporterAccess, body: str, sender: str = "
 
 def add_evidence(db: Session, ctx: IntakeContext, access: ReporterAccess, uploads: list[PendingUpload]) -> int:
     r = access.report
-    staged = stage_all(ctx.store, uploads)
-    try:
+    with _files_in_transaction(db, ctx.store, uploads) as staged:
         for s in staged:
             r.attachments.append(_attachment_row(r.number, access.content_key, s, "reporter"))
         r.events.append(ReportEvent(kind="evidence_added", public=True))
         db.commit()
-    except BaseException:
-        db.rollback()
-        for s in staged:
-            ctx.store.delete(s.storage_name)
-        raise
-    release(ctx.store, uploads)
     return len(staged)
 
 
