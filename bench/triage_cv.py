@@ -51,6 +51,22 @@ CONFIGS: dict[str, PipelineConfig] = {
     "w12+c13_svm_C1": DEFAULT_CONFIG.with_(C=1.0),
     "w12+c24_svm": DEFAULT_CONFIG.with_(char_ngram=(2, 4)),
     "w12+c13_lr_C20": DEFAULT_CONFIG.with_(model="lr", C=20.0),
+    "w12+c13_mindf2": DEFAULT_CONFIG.with_(min_df=2),
+    "w12+c13_mindf2_C1": DEFAULT_CONFIG.with_(min_df=2, C=1.0),
+    "w1+c13_mindf2": DEFAULT_CONFIG.with_(min_df=2, word_ngram=(1, 1)),
+    "w12+c14_mindf2": DEFAULT_CONFIG.with_(min_df=2, char_ngram=(1, 4)),
+    "c13_mindf2": DEFAULT_CONFIG.with_(min_df=2, word=False),
+    "c12_svm": DEFAULT_CONFIG.with_(word=False, char_ngram=(1, 2)),
+    "c12_svm_C1": DEFAULT_CONFIG.with_(word=False, char_ngram=(1, 2), C=1.0),
+    "w12+c12_mindf2": DEFAULT_CONFIG.with_(min_df=2, char_ngram=(1, 2)),
+    "w1+c12": DEFAULT_CONFIG.with_(word_ngram=(1, 1), char_ngram=(1, 2)),
+    "final": DEFAULT_CONFIG.with_(char_ngram=(1, 2), word_ngram=(1, 1), word_weight=0.5),
+    "final_C1": DEFAULT_CONFIG.with_(char_ngram=(1, 2), word_ngram=(1, 1), word_weight=0.5, C=1.0),
+    "final_C0.25": DEFAULT_CONFIG.with_(char_ngram=(1, 2), word_ngram=(1, 1), word_weight=0.5, C=0.25),
+    "final_C2": DEFAULT_CONFIG.with_(char_ngram=(1, 2), word_ngram=(1, 1), word_weight=0.5, C=2.0),
+    "final_c13_md3": DEFAULT_CONFIG.with_(char_ngram=(1, 3), word_ngram=(1, 1), word_weight=0.5, min_df=3),
+    "final_w1.0": DEFAULT_CONFIG.with_(char_ngram=(1, 2), word_ngram=(1, 1), word_weight=1.0),
+    "final_nobal": DEFAULT_CONFIG.with_(char_ngram=(1, 2), word_ngram=(1, 1), word_weight=0.5, class_weight=None),
 }
 
 

@@ -4,7 +4,7 @@ A plain library (no Flask). The portal calls :func:`route` once per submission, 
 held only in memory, and stores the returned :class:`TriageResult` with the encrypted report.
 """
 
-from triage.result import TriageResult
-from triage.routing import route
+from triage.result import StandardMatch, TriageResult
+from triage.routing import Triager, classify, route
 
-__all__ = ["TriageResult", "route"]
+__all__ = ["StandardMatch", "TriageResult", "Triager", "classify", "route"]

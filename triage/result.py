@@ -16,6 +16,12 @@ class StandardMatch:
     text: str
     matched_text: str
     score: float
+    # Added by triage.standards (defaults keep older constructors valid): the item's id in
+    # data/standards/items.jsonl, "direct" or "composite" (GB 35181 elements that only count in
+    # combination), and "verbatim"/"paraphrase" for how the item text was sourced.
+    item_id: str = ""
+    kind: str = "direct"
+    wording: str = "verbatim"
 
 
 @dataclass(frozen=True)
@@ -42,6 +48,8 @@ class TriageResult:
     enterprise: str | None = None
     duplicates: list[tuple[str, float]] = field(default_factory=list)
     model_version: str = "none"
+    # Code from data/towns.json of ``town`` when it is one of the district's towns (else None).
+    town_code: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
