@@ -48,6 +48,14 @@ def main() -> int:
         triage.route = manual_routing  # type: ignore[assignment]
     tmp = Path(tempfile.mkdtemp(prefix="aqjb-bench-"))
     url = args.database_url or f"sqlite:///{tmp / 'portal.db'}"
+    if args.database_url:
+        from sqlalchemy import create_engine, inspect
+
+        engine = create_engine(url)
+        if inspect(engine).get_table_names():
+            print("refusing: --database-url must name an EMPTY database (departments and keys are created fresh)")
+            return 2
+        engine.dispose()
     env = provision(tmp, url, "bench")
     app = env.app(limits={k: "1000000/hour" for k in ("SUBMIT_POW", "SUBMIT_NOPOW", "SUBMIT_GLOBAL", "UPLOAD")})
     photo = jpeg_with_exif(size=(1600, 1200)) if args.photo else None
