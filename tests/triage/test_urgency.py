@@ -126,3 +126,32 @@ def test_cue_phrases_are_reported() -> None:
     hits = find_cues(normalize("储罐区正在泄漏，黄烟往外飘"))
     phrases = {h.phrase for h in hits if h.level == "critical"}
     assert phrases, hits
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "纺织厂机器卷进去一个女工的头发，机器停不下来",
+        "大巴车刹车不行了，司机说凑合开，已经上了高速",
+        "三轮拖拉机翻到沟里了，压着人，俺们抬不动",
+        "挖砂船把堤脚掏空了，堤上开始掉土",
+        "住院部停电了，ICU的呼吸机在用电池，撑不了多久",
+        "非法采石的今天在小学后面打炮眼，说下午就放",
+        "病房里氧气瓶在漏，旁边就是电暖器",
+        "危化品罐车在应急车道上逆行，现在还在跑",
+        "游船拉了满满一船人，风浪起来了，船一直晃",
+    ],
+)
+def test_dev_set_cues_make_reports_critical(text: str) -> None:
+    from triage.normalize import normalize
+    from triage.urgency import assess
+
+    assert assess(normalize(text)).level == "critical", text
+
+
+@pytest.mark.parametrize("text", ["外卖送晚了，气炸了", "邻居家狗天天叫，吓死人了", "这网站咋登不上，急死人了"])
+def test_idioms_are_not_explosions_or_deaths(text: str) -> None:
+    from triage.normalize import normalize
+    from triage.urgency import assess
+
+    assert assess(normalize(text)).level != "critical", text
