@@ -34,6 +34,7 @@ from models.department import COORDINATION_CODE
 from secure_store import certificate, envelope
 from secure_store.files import FileStore
 from secure_store.instance import InstanceSecrets
+from secure_store.logsafe import failure_summary
 from secure_store.receipt import derive_receipt_keys, new_receipt, normalize_receipt
 
 log = logging.getLogger(__name__)
@@ -79,8 +80,8 @@ def _route(data: ReportInput) -> triage.TriageResult:
         return triage.route(
             data.description, town=data.town_code, enterprise=data.enterprise or None, sector_hint=data.sector_hint
         )
-    except Exception:  # triage must never cost a report; the coordinating office dispatches by hand
-        log.exception("triage failed; routing to the coordinating office")
+    except Exception as exc:  # triage must never cost a report; the coordinating office dispatches by hand
+        log.error("triage failed, routing to the coordinating office: %s", failure_summary(exc))
         return triage.TriageResult(department=None, confidence=0.0, needs_review=True, reasons=["分诊出错，人工分派"])
 
 

@@ -8,6 +8,8 @@ from flask import Flask, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
+from secure_store.logsafe import failure_summary
+
 log = logging.getLogger(__name__)
 
 MESSAGES = {
@@ -50,9 +52,5 @@ def register(app: Flask) -> None:
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception):  # type: ignore[no-untyped-def]
-        # Where it failed, never what: exception messages can quote a report or an identity.
-        import traceback
-
-        frames = "; ".join(f"{f.filename.rsplit('/', 1)[-1]}:{f.lineno} {f.name}" for f in traceback.extract_tb(exc.__traceback__))
-        log.error("unhandled %s on %s at %s", type(exc).__name__, request.endpoint, frames)
+        log.error("unhandled error on %s: %s", request.endpoint, failure_summary(exc))
         return _render(500)

@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from secure_store.logsafe import failure_summary
 from triage.data import COORDINATING_DEPARTMENT, NO_SECTOR
 from triage.extract import find_enterprise, find_town, town_by_name_or_code
 from triage.normalize import normalize
@@ -82,7 +83,7 @@ def _standards_match(text: str, sectors: list[str] | None = None) -> list[Standa
         except TypeError:  # an older matcher without these keywords
             return list(standards.match(text, top_k=3))
     except Exception as exc:  # noqa: BLE001
-        log.warning("standards.match failed: %s: %s", type(exc).__name__, exc)
+        log.warning("standards.match failed: %s", failure_summary(exc))
         return []
 
 
@@ -257,8 +258,8 @@ class Triager:
             try:
                 for term in explain_model.explain(x, self.art.names, explain_cls, N_FEATURE_REASONS, self._words):
                     reasons.append(f"关键词：{term}")
-            except Exception:  # noqa: BLE001 - explanations are best effort
-                log.exception("explain failed")
+            except Exception as exc:  # noqa: BLE001 - explanations are best effort
+                log.warning("explain failed: %s", failure_summary(exc))
 
         matches: list[StandardMatch] = []
         if self.with_standards and report_type != "out_of_scope":
@@ -354,8 +355,8 @@ def _fallback(text: Any, town: str | None, enterprise: str | None, why: str) -> 
         reasons = ua.reasons + reasons
         town_name, town_code = _resolve_town(norm, town)
         ent = enterprise or find_enterprise(norm)
-    except Exception:  # noqa: BLE001
-        log.exception("fallback rules failed")
+    except Exception as exc:  # noqa: BLE001
+        log.error("fallback rules failed: %s", failure_summary(exc))
         town_name = town
     return TriageResult(
         department=None,
@@ -391,7 +392,7 @@ def route(
             return _fallback(text, town, enterprise, NO_MODEL_REASON)
         return tri.classify(text, town=town, enterprise=enterprise)
     except Exception as exc:  # noqa: BLE001 - never fail the submission
-        log.exception("triage failed")
+        log.error("triage failed: %s", failure_summary(exc))
         return _fallback(text, town, enterprise, f"分诊出错（{type(exc).__name__}）：由区安委会办公室人工分派")
 
 

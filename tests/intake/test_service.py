@@ -122,3 +122,18 @@ def test_reporter_reads_messages_from_the_handler(env: Env) -> None:
                                         "at": view["messages"][-1]["at"]}
         assert "办理单位给您回复了留言" in [e["label"] for e in view["timeline"]]
         assert all(m.read_by_reporter for m in access.report.messages if m.sender == "staff")
+
+
+def test_a_failure_quoting_the_report_never_reaches_the_log(env: Env, monkeypatch: pytest.MonkeyPatch,
+                                                              caplog: pytest.LogCaptureFixture) -> None:
+    """Exception messages can quote the text; logs get the type and location only."""
+
+    def quoting(text: str, **kw: object) -> triage.TriageResult:
+        raise ValueError(f"cannot parse: {text}")
+
+    monkeypatch.setattr(triage, "route", quoting)
+    caplog.set_level("DEBUG")
+    _file(env, "金丝雀日志测试：仓库里堆着液化气罐")
+    logged = "\n".join(r.getMessage() + (r.exc_text or "") for r in caplog.records)
+    assert "ValueError" in logged and "test_service.py" in logged
+    assert "金丝雀日志测试" not in logged
