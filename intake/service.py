@@ -30,8 +30,10 @@ from intake.timeline import public_status
 from intake.uploads import PendingUpload, StagedFile, release, stage_all
 from intake.validation import ReportInput
 from models import Attachment, Department, KeyWrap, Message, Report, ReportEvent, ReporterSession
+from cases.clock import open_case
+from cases.states import URGENCY_RANK
 from models.department import COORDINATION_CODE
-from secure_store import certificate, envelope
+from secure_store import blind_index, certificate, envelope, report_keys
 from secure_store.files import FileStore
 from secure_store.instance import InstanceSecrets
 from secure_store.logsafe import failure_summary
@@ -58,12 +60,8 @@ class FiledReport:
     urgency: str = "medium"
 
 
-def _ctx(number: str, what: str) -> bytes:
-    return f"report|{number}|{what}".encode()
-
-
-def _wrap_ctx(number: str, purpose: str) -> bytes:
-    return f"report-key|{number}|{purpose}".encode()
+_ctx = report_keys.seal_ctx
+_wrap_ctx = report_keys.wrap_ctx
 
 
 def new_report_number(now: datetime) -> str:
@@ -169,7 +167,10 @@ def file_report(
             content_sha256=digest,
             certificate_signature=cert["signature"],
             certificate_key_id=cert["key_id"],
+            urgency_rank=URGENCY_RANK.get(result.urgency, 2),
+            reporter_public_key=report_keys.reporter_public(rkeys.wrapping_key),
         )
+        open_case(report, now)
         for purpose, key in (("content", content_key), ("identity", identity_key)):
             for dept in readers:
                 report.wraps.append(
@@ -195,12 +196,20 @@ def file_report(
         )
         db.add(report)
         db.flush()
+        blind_index.reindex(db, blind_index.derive_index_key(ctx.secrets.mac_key), report.id,
+                            {"text": f"{data.description}\n{data.address or ''}", "enterprise": data.enterprise or ""})
         token = _open_session(db, report, rkeys.wrapping_key, now)
         db.commit()
     return FiledReport(number, receipt, cert, token, report.urgency)
 
 
-def _attachment_row(number: str, content_key: bytes, s: StagedFile, added_by: str) -> Attachment:
+def seal_message(report: Report, keys: report_keys.ReportKeys, body: str, sender: str) -> Message:
+    """A message sealed under the report's current epoch key (either side)."""
+    ctx = _ctx(report.number, f"message|{sender}")
+    return Message(sender=sender, sealed_body=envelope.seal(keys.current, body.encode(), ctx), key_epoch=keys.epoch)
+
+
+def _attachment_row(number: str, content_key: bytes, s: StagedFile, added_by: str, epoch: int = 0) -> Attachment:
     public_id = secrets.token_hex(16)
     ctx = _ctx(number, f"attachment|{public_id}")
     return Attachment(
@@ -213,6 +222,7 @@ def _attachment_row(number: str, content_key: bytes, s: StagedFile, added_by: st
         sealed_file_key=envelope.seal(content_key, s.file_key, ctx),
         sealed_meta=envelope.seal_json(content_key, {"filename": s.filename}, ctx + b"|meta"),
         added_by=added_by,
+        key_epoch=epoch,
     )
 
 
@@ -255,9 +265,14 @@ def login_with_receipt(db: Session, ctx: IntakeContext, receipt_raw: str) -> str
 @dataclass
 class ReporterAccess:
     report: Report
-    content_key: bytes
+    keys: report_keys.ReportKeys
     token: str
     expires_at: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
+
+    @property
+    def content_key(self) -> bytes:
+        """The key of the report's current epoch: what new material is sealed under."""
+        return self.keys.current
 
 
 def resume(db: Session, token: str) -> ReporterAccess | None:
@@ -276,13 +291,12 @@ def resume(db: Session, token: str) -> ReporterAccess | None:
         wrapping_key = envelope.open_sealed(_token_key(raw), sess.sealed_wrapping_key, b"reporter-session")
         report = db.get(Report, sess.report_id)
         assert report is not None
-        wrap = next(w for w in report.wraps if w.recipient == "reporter" and w.purpose == "content")
-        content_key = envelope.unwrap_with_key(wrap.wrapped_key, wrapping_key, _wrap_ctx(report.number, "content"))
-    except (envelope.DecryptionError, StopIteration):
+        keys = report_keys.reporter_keys(report, wrapping_key)
+    except envelope.DecryptionError:
         return None
     sess.expires_at = now + SESSION_TTL
     db.commit()
-    return ReporterAccess(report, content_key, token, sess.expires_at)
+    return ReporterAccess(report, keys, token, sess.expires_at)
 
 
 def logout(db: Session, token: str) -> None:
@@ -299,17 +313,18 @@ def logout(db: Session, token: str) -> None:
 
 def reporter_view(db: Session, ctx: IntakeContext, access: ReporterAccess) -> dict[str, Any]:
     r = access.report
-    content = envelope.open_json(access.content_key, r.sealed_content, _ctx(r.number, "content"))["content"]
+    keys = access.keys
+    content = envelope.open_json(keys.for_epoch(0), r.sealed_content, _ctx(r.number, "content"))["content"]
     messages = []
     for m in r.messages:
-        body = envelope.open_sealed(access.content_key, m.sealed_body, _ctx(r.number, f"message|{m.sender}")).decode()
+        body = envelope.open_sealed(keys.for_epoch(m.key_epoch), m.sealed_body, _ctx(r.number, f"message|{m.sender}")).decode()
         messages.append({"sender": m.sender, "body": body, "at": m.created_at.isoformat()})
         if m.sender == "staff" and not m.read_by_reporter:
             m.read_by_reporter = True
     attachments = []
     for a in r.attachments:
         actx = _ctx(r.number, f"attachment|{a.public_id}")
-        meta = envelope.open_json(access.content_key, a.sealed_meta, actx + b"|meta")
+        meta = envelope.open_json(keys.for_epoch(a.key_epoch), a.sealed_meta, actx + b"|meta")
         attachments.append({"filename": meta["filename"], "mime": a.mime, "size": a.size, "added_by": a.added_by})
     db.commit()
     return {
@@ -327,9 +342,7 @@ def reporter_view(db: Session, ctx: IntakeContext, access: ReporterAccess) -> di
 
 def post_message(db: Session, access: ReporterAccess, body: str, sender: str = "reporter") -> None:
     r = access.report
-    r.messages.append(
-        Message(sender=sender, sealed_body=envelope.seal(access.content_key, body.encode(), _ctx(r.number, f"message|{sender}")))
-    )
+    r.messages.append(seal_message(r, access.keys, body, sender))
     r.events.append(ReportEvent(kind="reporter_message" if sender == "reporter" else "staff_message", public=True))
     db.commit()
 
@@ -338,7 +351,7 @@ def add_evidence(db: Session, ctx: IntakeContext, access: ReporterAccess, upload
     r = access.report
     with _files_in_transaction(db, ctx.store, uploads) as staged:
         for s in staged:
-            r.attachments.append(_attachment_row(r.number, access.content_key, s, "reporter"))
+            r.attachments.append(_attachment_row(r.number, access.content_key, s, "reporter", access.keys.epoch))
         r.events.append(ReportEvent(kind="evidence_added", public=True))
         db.commit()
     return len(staged)
@@ -360,13 +373,11 @@ def certificate_for(report: Report, ctx: IntakeContext) -> dict[str, Any]:
 def open_as_department(report: Report, department: Department, private: X25519PrivateKey, purpose: str = "content") -> Any:
     """Decrypt a report's content (or identity) with a department private key; raises
     :class:`envelope.DecryptionError` if the report is not wrapped for that department."""
-    wrap = next(
-        (w for w in report.wraps if w.recipient == "department" and w.department_id == department.id and w.purpose == purpose),
-        None,
-    )
-    if wrap is None:
-        raise envelope.DecryptionError("report not wrapped for this department")
-    key = envelope.unwrap_with_private_key(wrap.wrapped_key, private, _wrap_ctx(report.number, purpose))
+    keys = report_keys.department_keys(report, department.id, private, with_identity=purpose == "identity")
     if purpose == "identity":
-        return None if report.sealed_identity is None else envelope.open_json(key, report.sealed_identity, _ctx(report.number, "identity"))
-    return envelope.open_json(key, report.sealed_content, _ctx(report.number, "content"))
+        if report.sealed_identity is None:
+            return None
+        if keys.identity is None:
+            raise envelope.DecryptionError("identity not wrapped for this department")
+        return envelope.open_json(keys.identity, report.sealed_identity, _ctx(report.number, "identity"))
+    return envelope.open_json(keys.for_epoch(0), report.sealed_content, _ctx(report.number, "content"))

@@ -12,6 +12,8 @@ STATUS_LABELS = {
     "rectifying": "整改中",
     "signed_off": "已验收销号",
     "closed": "已办结",
+    "rechecking": "复查中",
+    "merged": "已与同一事项的举报合并办理",
 }
 
 EVENT_LABELS = {
@@ -19,6 +21,18 @@ EVENT_LABELS = {
     "reporter_message": "您发送了一条留言",
     "staff_message": "办理单位给您回复了留言",
     "evidence_added": "您补充了证据材料",
+    "accepted": "已受理",
+    "returned": "退回区安委会办公室重新分派",
+    "replied": "办理单位已答复核查结果",
+    "objection": "您对核查结果提出了异议，已进入复查",
+    "rechecked": "复查完毕",
+    "inspection": "整改复查",
+    "extended": "核查期限经批准延长",
+    "supervised": "挂牌督办",
+    "routed": "已分派承办部门",
+    "routed_review": "区安委会办公室人工分派",
+    "escalated_head": "临近期限，已提醒部门负责人",
+    "escalated_coordination": "已超期，已报区安委会办公室",
 }
 
 

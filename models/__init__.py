@@ -5,14 +5,35 @@ status, times). Everything a reporter wrote, their identity and the triage expla
 them are sealed blobs (see secure_store.envelope).
 """
 
+from models.audit import AuditEntry
 from models.base import Base
+from models.case import (
+    CaseComment,
+    CaseRecord,
+    CaseTransfer,
+    EnforcementDecision,
+    IdentityReveal,
+    Inspection,
+    Supervision,
+)
 from models.department import Department, DepartmentGrant, StaffUser
 from models.report import Attachment, KeyWrap, Message, Report, ReportEvent
-from models.security import PowSpent, ReporterSession
+from models.search import SearchTerm
+from models.security import PowSpent, ReporterSession, StaffSession
 
 __all__ = [
     "Attachment",
+    "AuditEntry",
     "Base",
+    "CaseComment",
+    "CaseRecord",
+    "CaseTransfer",
+    "EnforcementDecision",
+    "IdentityReveal",
+    "Inspection",
+    "Supervision",
+    "SearchTerm",
+    "StaffSession",
     "Department",
     "DepartmentGrant",
     "KeyWrap",

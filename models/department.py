@@ -45,6 +45,13 @@ class StaffUser(Base):
     personal_sealed_private: Mapped[bytes] = mapped_column(LargeBinary)
     personal_key_salt: Mapped[bytes] = mapped_column(LargeBinary(16))
     personal_key_params: Mapped[dict[str, int]] = mapped_column(JSON)
+    # TOTP secret sealed under a key derived from the personal private key: only a login opens it
+    totp_sealed_secret: Mapped[bytes | None] = mapped_column(LargeBinary)
+    totp_last_step: Mapped[int] = mapped_column(default=0)  # a code is accepted once
+    failed_logins: Mapped[int] = mapped_column(default=0)
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    identity_custodian: Mapped[bool] = mapped_column(default=False)  # may approve identity reveals
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 

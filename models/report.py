@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, LargeBinary, String, UniqueConstraint
+from datetime import date
+
+from sqlalchemy import Date, ForeignKey, Index, LargeBinary, SmallInteger, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models.base import Base, UTCDateTime, utcnow
@@ -16,7 +18,12 @@ class Report(Base):
     contact) and ``sealed_triage`` (the explanation quoting the text) are AES-GCM blobs."""
 
     __tablename__ = "report"
-    __table_args__ = (Index("ix_report_dept_status", "department_id", "status"),)
+    __table_args__ = (
+        Index("ix_report_dept_status", "department_id", "status"),
+        # the workbench queue: one index range scan per page, even with a million reports
+        Index("ix_report_queue", "department_id", "is_open", "urgency_rank", "due_on", "id"),
+        Index("ix_report_queue_all", "is_open", "urgency_rank", "due_on", "id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     number: Mapped[str] = mapped_column(String(24), unique=True)
@@ -36,6 +43,15 @@ class Report(Base):
     report_type: Mapped[str | None] = mapped_column(String(30))
     urgency: Mapped[str] = mapped_column(String(12), default="medium")
     urgency_score: Mapped[int] = mapped_column(default=50)
+    urgency_rank: Mapped[int] = mapped_column(SmallInteger, default=2)  # 0 critical … 3 low (queue order)
+    # case metadata kept on the report so the queue is one index scan (details in CaseRecord)
+    is_open: Mapped[bool] = mapped_column(default=True)
+    due_on: Mapped[date | None] = mapped_column(Date)  # the deadline that governs the current stage
+    supervised: Mapped[bool] = mapped_column(default=False)
+    primary_report_id: Mapped[int | None] = mapped_column(ForeignKey("report.id"))  # merged duplicates
+    # key epochs: a transfer starts a new content key the previous department never held
+    key_epoch: Mapped[int] = mapped_column(default=0)
+    reporter_public_key: Mapped[bytes | None] = mapped_column(LargeBinary(32))
     triage_model: Mapped[str] = mapped_column(String(60), default="none")
     # sealed
     sealed_content: Mapped[bytes] = mapped_column(LargeBinary)
@@ -57,6 +73,9 @@ class Report(Base):
     messages: Mapped[list[Message]] = relationship(
         back_populates="report", cascade="all, delete-orphan", order_by="Message.id"
     )
+    case: Mapped["CaseRecord | None"] = relationship(  # noqa: F821 (models.case)
+        back_populates="report", cascade="all, delete-orphan", uselist=False
+    )
 
 
 class KeyWrap(Base):
@@ -64,11 +83,12 @@ class KeyWrap(Base):
     ``recipient`` is ``department`` (with ``department_id``) or ``reporter``."""
 
     __tablename__ = "key_wrap"
-    __table_args__ = (UniqueConstraint("report_id", "purpose", "recipient", "department_id"),)
+    __table_args__ = (UniqueConstraint("report_id", "purpose", "recipient", "department_id", "epoch"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     report_id: Mapped[int] = mapped_column(ForeignKey("report.id", ondelete="CASCADE"), index=True)
     purpose: Mapped[str] = mapped_column(String(12))
+    epoch: Mapped[int] = mapped_column(default=0)
     recipient: Mapped[str] = mapped_column(String(12))
     department_id: Mapped[int | None] = mapped_column(ForeignKey("department.id"), index=True)
     wrapped_key: Mapped[bytes] = mapped_column(LargeBinary)
@@ -109,6 +129,7 @@ class Attachment(Base):
     sealed_file_key: Mapped[bytes] = mapped_column(LargeBinary)
     sealed_meta: Mapped[bytes] = mapped_column(LargeBinary)
     added_by: Mapped[str] = mapped_column(String(12), default="reporter")
+    key_epoch: Mapped[int] = mapped_column(default=0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     report: Mapped[Report] = relationship(back_populates="attachments")
@@ -125,5 +146,6 @@ class Message(Base):
     sealed_body: Mapped[bytes] = mapped_column(LargeBinary)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     read_by_reporter: Mapped[bool] = mapped_column(default=False)
+    key_epoch: Mapped[int] = mapped_column(default=0)
 
     report: Mapped[Report] = relationship(back_populates="messages")

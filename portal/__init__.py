@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -42,6 +43,18 @@ class AppState:
     @property
     def intake(self) -> IntakeContext:
         return IntakeContext(self.secrets, self.store, self.reference)
+
+    @cached_property
+    def audit_key(self) -> bytes:
+        from audit.chain import derive_audit_key
+
+        return derive_audit_key(self.secrets.mac_key)
+
+    @cached_property
+    def index_key(self) -> bytes:
+        from secure_store.blind_index import derive_index_key
+
+        return derive_index_key(self.secrets.mac_key)
 
 
 class PortalRequest(Request):
@@ -112,13 +125,20 @@ def create_app(settings: Settings | None = None) -> Flask:
     csrf.init_app(app)
     limiter.init_app(app)
 
-    from portal import api, errors, public
+    from portal import admin, api, audit_views, case_actions, errors, public, staff, staff_auth  # noqa: F401
 
     app.register_blueprint(public.bp)
     app.register_blueprint(api.bp)
+    app.register_blueprint(staff_auth.bp)
+    app.register_blueprint(staff.bp)
+    app.register_blueprint(admin.bp)
+    app.register_blueprint(audit_views.bp)
     csrf.exempt(api.bp)  # no cookies on the API: PoW and bearer tokens instead
     limiter.request_filter(lambda: request.endpoint == "static")
     errors.register(app)
+    from intake.timeline import public_status
+
+    app.jinja_env.globals["timeline_label"] = lambda kind: public_status(kind, event=True)
 
     app.after_request(headers.apply)
     app.before_request(_housekeeping)

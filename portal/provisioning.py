@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from argon2 import PasswordHasher
+import pyotp
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -25,14 +25,7 @@ from secure_store.instance import InstanceSecrets
 from secure_store.kdf import Argon2Params
 
 COORDINATION_NAME = "区安委会办公室"
-ROLES = {
-    "handler": "承办人",
-    "head": "部门负责人",
-    "coordinator": "区安委会办公室协调员",
-    "finance": "财务人员",
-    "auditor": "纪委监委审计员",
-    "admin": "系统管理员",
-}
+from accounts.admin import ROLES
 
 
 @dataclass
@@ -74,26 +67,18 @@ def department_private_from_recovery(db: Session, code: str, recovery_private_he
 
 def create_staff(db: Session, username: str, password: str, role: str, display_name: str,
                  department: Department | None, department_private: Any | None,
-                 params: Argon2Params | None = None) -> StaffUser:
-    params = params or Argon2Params.from_env()
-    personal = keyring.create_personal_key(password, params)
-    user = StaffUser(
-        username=username,
-        display_name=display_name,
-        role=role,
-        department_id=department.id if department else None,
-        password_hash=PasswordHasher().hash(password),
-        must_change_password=True,
-        personal_public_key=personal.public_key,
-        personal_sealed_private=personal.sealed_private,
-        personal_key_salt=personal.salt,
-        personal_key_params=personal.params.as_dict(),
-    )
-    db.add(user)
-    db.flush()
+                 params: Argon2Params | None = None, totp_secret: str | None = None) -> StaffUser:
+    """An account (see accounts.admin.new_user), granted its department key when the caller holds
+    it (install time: from the recovery key), optionally with TOTP already enrolled (demo only)."""
+    from accounts.admin import new_user
+    from accounts.auth import seal_totp_secret
+
+    user = new_user(db, username, password, role, display_name, department)
     if department is not None and department_private is not None:
         db.add(DepartmentGrant(department_id=department.id, user_id=user.id,
                                wrapped_key=keyring.grant_department_key(department_private, department.code, user.personal_public_key)))
+    if totp_secret is not None:
+        seal_totp_secret(user, password, totp_secret)
     return user
 
 
@@ -115,10 +100,12 @@ def demo_accounts(db: Session, data_dir: Path, recovery_private_hex: str | None)
         private = department_private_from_recovery(db, dept_code, recovery_private_hex) if dept_code else None
         username = f"demo-{role}"
         password = secrets.token_urlsafe(12)
-        create_staff(db, username, password, role, f"演示{ROLES[role]}", dept, private)
+        totp = pyotp.random_base32()
+        user = create_staff(db, username, password, role, f"演示{ROLES[role]}", dept, private, totp_secret=totp)
+        user.must_change_password = False  # demo only: real accounts change the password at first login
         logins.append({"username": username, "password": password, "role": role, "role_name": ROLES[role],
                        "department": dept.code if dept else None, "department_name": dept.name if dept else None,
-                       "totp_secret": None})
+                       "totp_secret": totp, "totp_uri": pyotp.TOTP(totp).provisioning_uri(name=username, issuer_name="安全生产举报平台")})
     db.commit()
     fd = os.open(logins_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as fh:

@@ -1,0 +1,108 @@
+"""The workbench queue: filters, blind-index search and keyset-friendly pagination over report
+metadata only (nothing here decrypts). Sorted by urgency, then the governing deadline.
+
+The sort keys (is_open, urgency_rank, due_on, id) are covered by ``ix_report_queue`` /
+``ix_report_queue_all``, so a page is an index range scan however many reports exist; the total
+is counted only up to ``COUNT_CAP`` for the same reason.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import Session, selectinload
+
+from cases.desk import StaffContext, visible_clause
+from cases.states import OPEN_STATES, STATES, URGENCY_RANK
+from models import CaseRecord, Report
+from secure_store import blind_index
+
+PAGE_SIZE = 50
+COUNT_CAP = 10_000
+
+
+@dataclass
+class QueueFilter:
+    status: str = "open"  # "open", "all", or a state code
+    sector: str | None = None
+    town: str | None = None
+    urgency: str | None = None
+    overdue: bool = False
+    due_soon: bool = False
+    supervised: bool = False
+    department_id: int | None = None  # coordinator/auditor narrowing
+    number: str | None = None
+    query: str | None = None
+    page: int = 1
+    warnings: list[str] = field(default_factory=list)
+
+
+@dataclass
+class QueuePage:
+    rows: list[Report]
+    total: int
+    capped: bool
+    page: int
+    pages: int
+
+
+def _filtered(staff: StaffContext, f: QueueFilter, today: date, index_key: bytes | None) -> Select[tuple[Report]]:
+    stmt = select(Report).where(visible_clause(staff))
+    if f.status == "open":
+        stmt = stmt.where(Report.is_open.is_(True))
+    elif f.status in STATES:
+        stmt = stmt.where(Report.status == f.status)
+    if f.department_id is not None and staff.role in ("coordinator", "auditor"):
+        stmt = stmt.where(Report.department_id == f.department_id)
+    if f.sector:
+        stmt = stmt.where(Report.sector == f.sector)
+    if f.town:
+        stmt = stmt.where(Report.town_code == f.town)
+    if f.urgency in URGENCY_RANK:
+        stmt = stmt.where(Report.urgency_rank == URGENCY_RANK[f.urgency])
+    if f.overdue:
+        stmt = stmt.where(Report.is_open.is_(True), Report.due_on < today)
+    if f.due_soon:
+        stmt = stmt.where(Report.is_open.is_(True), Report.due_on >= today, Report.due_on <= today + timedelta(days=3))
+    if f.supervised:
+        stmt = stmt.where(Report.supervised.is_(True))
+    if f.number:
+        stmt = stmt.where(Report.number == f.number.strip().upper())
+    if f.query and index_key is not None:
+        if not blind_index.query_words(f.query):
+            f.warnings.append("请输入至少两个字的关键词。")
+        else:
+            stmt = blind_index.apply_search(stmt, index_key, f.query, Report.id)
+    return stmt
+
+
+def queue(db: Session, staff: StaffContext, f: QueueFilter, today: date, index_key: bytes | None = None) -> QueuePage:
+    stmt = _filtered(staff, f, today, index_key)
+    capped_count = db.scalar(select(func.count()).select_from(stmt.with_only_columns(Report.id).limit(COUNT_CAP + 1).subquery())) or 0
+    capped = capped_count > COUNT_CAP
+    total = min(capped_count, COUNT_CAP)
+    pages = max(1, -(-total // PAGE_SIZE))
+    page = min(max(1, f.page), pages)
+    rows = list(db.scalars(
+        stmt.options(selectinload(Report.case), selectinload(Report.department))
+        .order_by(Report.is_open.desc(), Report.urgency_rank, Report.due_on.asc().nulls_last(), Report.id)
+        .limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)
+    ))
+    return QueuePage(rows, total, capped, page, pages)
+
+
+def counts(db: Session, staff: StaffContext, today: date) -> dict[str, int]:
+    """Headline numbers for the queue header: open, overdue, due soon, supervised, escalated."""
+    base = select(func.count()).select_from(Report).where(visible_clause(staff), Report.is_open.is_(True))
+    return {
+        "open": db.scalar(base) or 0,
+        "overdue": db.scalar(base.where(Report.due_on < today)) or 0,
+        "due_soon": db.scalar(base.where(Report.due_on >= today, Report.due_on <= today + timedelta(days=3))) or 0,
+        "supervised": db.scalar(base.where(Report.supervised.is_(True))) or 0,
+        "escalated": db.scalar(base.join(CaseRecord, CaseRecord.report_id == Report.id).where(CaseRecord.escalation > 0)) or 0,
+    }
+
+
+OPEN = OPEN_STATES

@@ -1,0 +1,133 @@
+"""POST handlers of the case page: parse the form, call one cases/ function, commit, redirect.
+
+A refused action (CaseError) rolls back and re-renders the case page with the message at its
+field and everything the member typed; a role or department refusal is a 403.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+from typing import Any
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from werkzeug.datastructures import MultiDict
+
+from cases import handling, identity, lifecycle, supervision
+from cases.desk import Desk
+from cases.lifecycle import Decision
+from cases.states import ENFORCEMENT_KINDS, CaseError, Forbidden
+from models import Report
+from portal import get_db
+from portal.staff import bp, render_case, report_or_404
+from portal.staff_session import desk, staff_required
+
+Form = MultiDict[str, str]
+
+
+def _date(form: Form, name: str) -> date:
+    try:
+        return date.fromisoformat(form.get(name, ""))
+    except ValueError:
+        raise CaseError("请填写有效日期（年-月-日）。", name) from None
+
+
+def _int(form: Form, name: str, label: str) -> int:
+    raw = (form.get(name) or "").replace(",", "").replace("，", "").strip()
+    if not raw.isdigit():
+        raise CaseError(f"{label}请填写整数。", name)
+    return int(raw)
+
+
+def _decisions(form: Form) -> list[Decision]:
+    out = []
+    for kind in ENFORCEMENT_KINDS:
+        if form.get(f"decision_{kind}") != "on":
+            continue
+        amount = _int(form, f"amount_{kind}", "金额（元）") if kind in ("fine", "confiscation") else None
+        out.append(Decision(kind, amount, (form.get(f"document_{kind}") or "").strip()[:60] or None))
+    return out
+
+
+def _finish_check(d: Desk, r: Report, f: Form) -> str:
+    lifecycle.finish_check(d, r, conclusion=f.get("conclusion", ""), summary=f.get("summary", ""),
+                           hazard_level=f.get("hazard_level", ""), enterprise_name=f.get("enterprise_name", ""),
+                           decisions=_decisions(f))
+    return "已登记核查结论，请在期限内答复举报人。"
+
+
+def _rectify(d: Desk, r: Report, f: Form) -> str:
+    plan = {k: f.get(f"plan_{k}", "") for k in ("responsible", "measures", "funds", "contingency")}
+    handling.order_rectification(d, r, plan, _date(f, "plan_deadline"))
+    return "已下达整改要求（五落实）。"
+
+
+def _merge(d: Desk, r: Report, f: Form) -> str:
+    from sqlalchemy import select
+
+    primary = d.db.scalar(select(Report).where(Report.number == (f.get("primary") or "").strip().upper()))
+    if primary is None:
+        raise CaseError("找不到该主案件编号。", "primary")
+    handling.merge(d, r, primary)
+    return f"已合并到 {primary.number}。"
+
+
+def _identity_view(d: Desk, r: Report, f: Form) -> Any:
+    data = identity.view_identity(d, r)
+    get_db().commit()
+    return render_template("staff/identity.html", report=r, identity=data)
+
+
+ACTIONS: dict[str, Callable[[Desk, Report, Form], Any]] = {
+    "accept": lambda d, r, f: (lifecycle.accept(d, r, deaths_alleged=f.get("deaths_alleged") == "on",
+                                                self_reported=f.get("self_reported") == "on"), "已受理，核查期限已开始计算。")[1],
+    "not_accept": lambda d, r, f: (lifecycle.not_accept(d, r, f.get("reason_code", "")), "已不予受理并告知举报人。")[1],
+    "transfer": lambda d, r, f: (lifecycle.transfer(d, r, f.get("to_department", ""), f.get("reason", "")), "已移送。")[1],
+    "reject": lambda d, r, f: (lifecycle.reject_back(d, r, f.get("reason", "")), "已退回区安委会办公室。")[1],
+    "start_check": lambda d, r, f: (lifecycle.start_check(d, r), "已开始核查。")[1],
+    "request_extension": lambda d, r, f: (lifecycle.request_extension(d, r, _int(f, "days", "延长天数"), f.get("reason", "")),
+                                          "已提交延期申请，待负责人审批。")[1],
+    "approve_extension": lambda d, r, f: (lifecycle.approve_extension(d, r), "已批准延期。")[1],
+    "finish_check": _finish_check,
+    "rectify": _rectify,
+    "inspection": lambda d, r, f: (handling.record_inspection(d, r, f.get("result", ""), f.get("note", "")), "已登记复查。")[1],
+    "sign_off": lambda d, r, f: (handling.sign_off(d, r), "已验收销号。")[1],
+    "reply": lambda d, r, f: (handling.reply(d, r, decision=f.get("decision", ""), reward_eligible=f.get("reward_eligible") == "yes"),
+                              "已答复举报人。")[1],
+    "close": lambda d, r, f: (handling.close(d, r), "已办结。")[1],
+    "merge": _merge,
+    "comment": lambda d, r, f: (handling.comment(d, r, f.get("comment", "")), "已添加内部意见。")[1],
+    "message": lambda d, r, f: (handling.message_reporter(d, r, f.get("message", "")), "消息已发送给举报人。")[1],
+    "supervise": lambda d, r, f: (supervision.supervise(d, r, _date(f, "due"), _int(f, "progress_every_days", "报送周期")),
+                                  "已挂牌督办。")[1],
+    "progress": lambda d, r, f: (supervision.report_progress(d, r, f.get("progress", "")), "已报送督办进展。")[1],
+    "end_supervision": lambda d, r, f: (supervision.end_supervision(d, r), "已解除督办。")[1],
+    "identity_request": lambda d, r, f: (identity.request_reveal(d, r, f.get("reason", "")), "已提交查看身份申请。")[1],
+    "identity_decide": lambda d, r, f: (identity.decide(d, r, _int(f, "request_id", "申请编号"), f.get("approve") == "yes"),
+                                        "已审批。")[1],
+    "identity_view": _identity_view,
+}
+
+
+@bp.post("/case/<number>/<action>")
+@staff_required("handler", "head", "coordinator")
+def case_action(number: str, action: str) -> Any:
+    handler = ACTIONS.get(action)
+    if handler is None:
+        abort(404)
+    report = report_or_404(number)
+    db = get_db()
+    try:
+        result = handler(desk(), report, request.form)
+        db.commit()
+    except Forbidden:
+        db.rollback()
+        abort(403)
+    except CaseError as exc:
+        db.rollback()
+        db.expire_all()
+        return render_case(report, errors={exc.field or action: exc.message}, values=request.form.to_dict(), status=400)
+    if not isinstance(result, str):
+        return result
+    flash(result)
+    return redirect(url_for("staff.case_page", number=report.number))
