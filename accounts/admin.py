@@ -132,6 +132,9 @@ def grant_key(db: Session, audit_key: bytes, actor: StaffContext, user_id: int) 
     member = db.get(StaffUser, user_id)
     if member is None or member.department_id != actor.department_id or member.must_change_password:
         raise LoginError("只能给已设置密码的本部门成员授权。")
+    if db.scalar(select(DepartmentGrant.id).where(DepartmentGrant.user_id == member.id,
+                                                  DepartmentGrant.department_id == actor.department_id)):
+        raise LoginError("该成员已持有部门密钥。")
     dept = db.get(Department, actor.department_id)
     assert dept is not None
     db.add(DepartmentGrant(department_id=dept.id, user_id=member.id,

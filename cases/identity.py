@@ -41,10 +41,10 @@ def request_reveal(desk: Desk, report: Report, reason: str) -> IdentityReveal:
 
 
 def decide(desk: Desk, report: Report, request_id: int, approve: bool) -> IdentityReveal:
+    desk.require(can_decide(desk, report), "只有部门负责人或指定的身份信息保管人可以审批。")
     req = desk.db.get(IdentityReveal, request_id)
     if req is None or req.report_id != report.id or req.status != "pending":
         raise CaseError("没有待审批的申请。")
-    desk.require(can_decide(desk, report), "只有部门负责人或指定的身份信息保管人可以审批。")
     if req.requested_by == desk.staff.user_id:
         raise CaseError("不能审批自己的申请。")
     req.status = "approved" if approve else "refused"

@@ -100,10 +100,10 @@ def attachment_stream(desk: Desk, report: Report, public_id: str, store) -> tupl
     """Decrypt an attachment as a stream (videos up to 200 MB never sit in memory); audited."""
     from intake.uploads import open_plain
 
+    keys: ReportKeys = desk.keys(report)  # access first: a refused reader learns nothing about ids
     att = next((a for a in report.attachments if a.public_id == public_id), None)
     if att is None:
-        raise Forbidden("附件不存在。")
-    keys: ReportKeys = desk.keys(report)
+        raise LookupError(public_id)
     ctx = seal_ctx(report.number, f"attachment|{att.public_id}")
     key = keys.for_epoch(att.key_epoch)
     file_key = envelope.open_sealed(key, att.sealed_file_key, ctx)

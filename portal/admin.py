@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
@@ -79,7 +79,8 @@ def members() -> str:
 def grant(user_id: int) -> Response:
     try:
         accounts.grant_key(get_db(), state().audit_key, staff(), user_id)
-    except LoginError:
-        abort(403)
-    flash("已授予部门密钥。")
+        flash("已授予部门密钥。")
+    except LoginError as exc:
+        get_db().rollback()
+        flash(exc.message)
     return redirect(url_for("admin.members"))

@@ -14,13 +14,14 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from werkzeug.datastructures import MultiDict
 
 from cases import handling, identity, lifecycle, supervision
-from cases.desk import Desk
+from cases.desk import Desk, can_read
+from cases.permissions import may_attempt
 from cases.lifecycle import Decision
 from cases.states import ENFORCEMENT_KINDS, CaseError, Forbidden
 from models import Report
 from portal import get_db
 from portal.staff import bp, render_case, report_or_404
-from portal.staff_session import desk, staff_required
+from portal.staff_session import desk, staff, staff_required
 
 Form = MultiDict[str, str]
 
@@ -116,6 +117,8 @@ def case_action(number: str, action: str) -> Any:
     if handler is None:
         abort(404)
     report = report_or_404(number)
+    if not can_read(staff(), report) or not may_attempt(staff().role, action, staff().custodian):
+        abort(403)  # role and department come before any validation
     db = get_db()
     try:
         result = handler(desk(), report, request.form)

@@ -62,11 +62,12 @@ def cmd_demo(settings: Settings, as_json: bool) -> int:
     if result.recovery_private_hex:
         print(f"演示实例的离线恢复密钥（仅演示用）：{result.recovery_private_hex}")
     print("演示部门：区安委会办公室 + taxonomy.json 中的14个部门")
-    print("演示账号（首次登录须修改密码；工作台由后续版本提供）：")
+    print("演示账号（登录需密码 + 动态验证码：把 TOTP 密钥加入手机验证器，或运行 python -m portal totp 密钥）：")
     for login in logins:
         dept = f"，{login['department_name']}" if login["department_name"] else ""
-        print(f"  {login['role_name']}{dept}: 用户名 {login['username']}  密码 {login['password']}")
+        print(f"  {login['role_name']}{dept}: 用户名 {login['username']}  密码 {login['password']}  TOTP密钥 {login['totp_secret']}")
     print("举报入口：http://127.0.0.1:8000/report   查询入口：http://127.0.0.1:8000/follow-up")
+    print("工作台：http://127.0.0.1:8000/staff/login")
     return 0
 
 
@@ -133,6 +134,47 @@ def cmd_cleanup(settings: Settings) -> int:
     return 0
 
 
+def cmd_audit(settings: Settings, action: str, expected: str | None) -> int:
+    """``audit verify [--expect SEQ:HASH]`` checks the whole chain; ``audit head`` prints the head
+    to record outside the server (it lets a later verify detect a deleted tail)."""
+    from audit import chain
+    from secure_store import instance
+
+    key = chain.derive_audit_key(instance.load(settings.data_dir).mac_key)
+    engine, db = _session(settings)
+    with db:
+        head = chain.head(db)
+        if action == "head":
+            print(f"{head[0]}:{head[1]}" if head else "（审计日志为空）")
+            return 0
+        exp = None
+        if expected:
+            seq, _, digest = expected.partition(":")
+            exp = (int(seq), digest)
+        result = chain.verify(db, key, expected_head=exp)
+    engine.dispose()
+    if result.ok:
+        print(f"审计日志完好：共 {result.count} 条，链头 {result.head_seq}:{result.head_hash}")
+        return 0
+    print(f"审计日志被篡改或不完整（共 {result.count} 条）：", file=sys.stderr)
+    for p in result.problems:
+        print("  " + p, file=sys.stderr)
+    return 1
+
+
+def cmd_escalate(settings: Settings) -> int:
+    """Run from cron (e.g. hourly): raise late cases to the head and the coordinating office."""
+    from cases.supervision import escalate
+    from models.base import utcnow
+
+    engine, db = _session(settings)
+    with db:
+        result = escalate(db, utcnow())
+    engine.dispose()
+    print(f"预警：提醒部门负责人 {result.to_head} 件，报区安委会办公室 {result.to_coordination} 件")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m portal", description="安全生产举报平台")
     sub = parser.add_subparsers(dest="cmd", required=True)
@@ -147,6 +189,12 @@ def main(argv: list[str] | None = None) -> int:
     vc = sub.add_parser("verify-certificate", help="核验立案凭证的签名")
     vc.add_argument("file")
     sub.add_parser("cleanup", help="清理过期的上传暂存、防刷记录和查询会话")
+    audit = sub.add_parser("audit", help="审计日志：verify 核验哈希链，head 打印链头（请在服务器外记录）")
+    audit.add_argument("action", choices=["verify", "head"])
+    audit.add_argument("--expect", help="此前记录的链头 SEQ:HASH，用于发现被删除的末尾记录")
+    sub.add_parser("escalate", help="临近期限和超期案件预警（由定时任务运行）")
+    totp = sub.add_parser("totp", help="打印某个 TOTP 密钥当前的6位验证码（仅用于演示账号）")
+    totp.add_argument("secret")
     args = parser.parse_args(argv)
     settings = Settings.from_env()
     if args.cmd == "init":
@@ -161,4 +209,13 @@ def main(argv: list[str] | None = None) -> int:
         return cmd_verify_certificate(settings, args.file)
     if args.cmd == "cleanup":
         return cmd_cleanup(settings)
+    if args.cmd == "audit":
+        return cmd_audit(settings, args.action, args.expect)
+    if args.cmd == "escalate":
+        return cmd_escalate(settings)
+    if args.cmd == "totp":
+        import pyotp
+
+        print(pyotp.TOTP(args.secret.strip().replace(" ", "")).now())
+        return 0
     return 2

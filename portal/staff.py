@@ -98,6 +98,8 @@ def attachment(number: str, public_id: str) -> Response:
         att, filename, chunks = attachment_stream(desk(), report, public_id, state().store)
     except Forbidden:
         abort(403)
+    except LookupError:
+        abort(404)
     get_db().commit()  # the download audit entry, before the first byte leaves
     from urllib.parse import quote
 
