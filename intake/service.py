@@ -337,7 +337,17 @@ def reporter_view(db: Session, ctx: IntakeContext, access: ReporterAccess) -> di
         "messages": messages,
         "attachments": attachments,
         "content": content,
+        **_objection(r),
     }
+
+
+def _objection(r: Report) -> dict[str, Any]:
+    """Whether the reporter may still object to the reply (10 days, once)."""
+    from cases.calendar import today_cst
+
+    c = r.case
+    open_ = bool(c and c.replied_at and c.objection_due and not c.rechecks and today_cst() <= c.objection_due)
+    return {"objection_open": open_, "objection_due": c.objection_due.isoformat() if c and c.objection_due else None}
 
 
 def post_message(db: Session, access: ReporterAccess, body: str, sender: str = "reporter") -> None:

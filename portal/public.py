@@ -206,6 +206,22 @@ def followup_evidence() -> tuple[str, int]:
     return _case_page(access, notice=f"已补充{n}个证据材料")
 
 
+@bp.post("/follow-up/objection")
+def followup_objection() -> tuple[str, int]:
+    from cases.handling import object_to_result
+    from cases.states import CaseError
+
+    access = _access()
+    db = get_db()
+    try:
+        object_to_result(db, state().audit_key, access.report)
+        db.commit()
+    except CaseError as exc:
+        db.rollback()
+        return _case_page(access, errors={"objection": exc.message}, status=400)
+    return _case_page(access, notice="已提出异议，承办部门将在30日内复查并答复。")
+
+
 @bp.post("/follow-up/certificate")
 def followup_certificate() -> Response:
     access = _access()

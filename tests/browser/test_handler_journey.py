@@ -16,6 +16,7 @@ from typing import Any
 
 import pyotp
 import pytest
+from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import WebDriverWait
@@ -49,11 +50,27 @@ def _wait(d: Any) -> WebDriverWait:
     return WebDriverWait(d, WAIT)
 
 
+def _gone(old: Any) -> Any:
+    """EC.staleness_of, also accepting chromedriver's "node does not belong to the document"
+    (what it sometimes answers, instead of a stale reference, for a node of the page just left)."""
+    def check(_: Any) -> bool:
+        try:
+            old.is_enabled()
+            return False
+        except StaleElementReferenceException:
+            return True
+        except WebDriverException as exc:
+            if "does not belong to the document" in str(exc) or "No node with given id" in str(exc):
+                return True
+            raise
+    return check
+
+
 def _navigate(d: Any, click: Any) -> None:
     """Click something that loads a new page and wait until the old document is gone."""
     old = d.find_element(By.TAG_NAME, "html")
     click()
-    _wait(d).until(EC.staleness_of(old))
+    _wait(d).until(_gone(old))
     _wait(d).until(EC.presence_of_element_located((By.ID, "main")))
 
 
