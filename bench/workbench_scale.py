@@ -53,7 +53,7 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -700,7 +700,7 @@ def build_cases(syn: Synthetic, db: Any, index_key: bytes, vocab: list[str], han
 
     from cases.desk import StaffContext
     from cases.queue import QueueFilter, counts, queue
-    from models import Department
+    from models import Department, SearchTerm
     from secure_store import blind_index
 
     depts = {d.code: d for d in db.scalars(select(Department))}
@@ -726,12 +726,25 @@ def build_cases(syn: Synthetic, db: Any, index_key: bytes, vocab: list[str], han
         return blind_index.query_words(word) == [word]
 
     singles = [w for w in vocab if single(w)]
-    common, mid, rare = singles[0], singles[min(99, len(singles) - 1)], singles[min(1999, len(singles) - 1)]
-    two = f"{singles[min(9, len(singles) - 1)]} {singles[min(199, len(singles) - 1)]}"
+
+    def pick(rank: int) -> str:
+        return singles[min(rank, len(singles)) - 1]
+
+    def share(words: str) -> str:
+        ids = None
+        for group in blind_index.query_digests(index_key, words):
+            found = set(db.scalars(select(SearchTerm.report_id).where(SearchTerm.term.in_(group))))
+            ids = found if ids is None else ids & found
+        return f"{len(ids or ()) / syn.n:.1%}"
+
+    common, tenth, mid, rare = pick(1), pick(10), pick(100), pick(2000)
+    two = f"{pick(10)} {pick(200)}"
     # the enterprise most reported in the handler's department, by its name without the legal form
     ents = Counter(syn.enterprise[mine & (syn.enterprise >= 0)].tolist()).most_common(1)
     ent_name = syn.enterprise_names[ents[0][0]] if ents else syn.enterprise_names[0]
     ent_short = blind_index.compact_enterprise_names(ent_name)[-1]
+    print(f"handler: {handler_dept}; sector filter {sector}; town filter {town}; enterprise {ent_name}; "
+          f"number {number}; today {today}")
 
     def q(staff: StaffContext, **kw: Any) -> Callable[[Any], tuple[int, int]]:
         def run(session: Any) -> tuple[int, int]:
@@ -757,20 +770,22 @@ def build_cases(syn: Synthetic, db: Any, index_key: bytes, vocab: list[str], han
         Case(f"{h} urgency=critical", q(handler, urgency="critical")),
         Case(f"{h} status=all page 1", q(handler, status="all")),
         Case(f"{h} status=checking", q(handler, status="checking")),
-        Case(f"{h} keyword common '{common}'", q(handler, query=common)),
-        Case(f"{h} keyword mid '{mid}'", q(handler, query=mid)),
-        Case(f"{h} keyword rare '{rare}'", q(handler, query=rare)),
-        Case(f"{h} two words '{two}'", q(handler, query=two)),
-        Case(f"{h} enterprise '{ent_short}'", q(handler, query=ent_short)),
-        Case(f"{h} enterprise full '{ent_name}'", q(handler, query=ent_name)),
-        Case(f"{h} keyword+status=all '{mid}'", q(handler, query=mid, status="all")),
+        Case(f"{h} keyword #1 '{common}' ({share(common)} of reports)", q(handler, query=common)),
+        Case(f"{h} keyword #10 '{tenth}' ({share(tenth)})", q(handler, query=tenth)),
+        Case(f"{h} keyword #100 '{mid}' ({share(mid)})", q(handler, query=mid)),
+        Case(f"{h} keyword #2000 '{rare}' ({share(rare)})", q(handler, query=rare)),
+        Case(f"{h} two words '{two}' ({share(two)})", q(handler, query=two)),
+        Case(f"{h} enterprise '{ent_short}' ({share(ent_short)})", q(handler, query=ent_short)),
+        Case(f"{h} enterprise full name ({share(ent_name)})", q(handler, query=ent_name)),
+        Case(f"{h} keyword #100 + status=all", q(handler, query=mid, status="all")),
         Case(f"{h} report number", q(handler, number=number)),
         Case("coordinator queue page 1", q(coordinator)),
         Case("coordinator overdue", q(coordinator, overdue=True)),
         Case("coordinator supervised", q(coordinator, supervised=True)),
         Case("coordinator department=fire", q(coordinator, department_id=depts["fire"].id)),
         Case("coordinator status=all page 1", q(coordinator, status="all")),
-        Case(f"coordinator keyword mid '{mid}'", q(coordinator, query=mid)),
+        Case("coordinator keyword #100", q(coordinator, query=mid)),
+        Case("coordinator keyword #10", q(coordinator, query=tenth)),
         Case("auditor queue page 1", q(auditor)),
         Case("auditor overdue", q(auditor, overdue=True)),
         Case("auditor department=fire", q(auditor, department_id=depts["fire"].id)),
@@ -800,6 +815,50 @@ def markdown_table(results: list[Result]) -> str:
     return "\n".join(lines)
 
 
+# Candidate schema changes, applied cumulatively in the order given (see docs/benchmarks.md).
+TRY_PRESETS: dict[str, list[str]] = {
+    # sort direction of the queue indexes = the queue's ORDER BY (is_open DESC, urgency_rank, due_on, id)
+    "desc": [
+        "DROP INDEX ix_report_queue",
+        "CREATE INDEX ix_report_queue ON report (department_id, is_open DESC, urgency_rank, due_on, id)",
+        "DROP INDEX ix_report_queue_all",
+        "CREATE INDEX ix_report_queue_all ON report (is_open DESC, urgency_rank, due_on, id)",
+    ],
+    # + the filter columns in the index leaf, so capped counts with a filter are index-only scans
+    "include": [
+        "DROP INDEX ix_report_queue",
+        "CREATE INDEX ix_report_queue ON report (department_id, is_open DESC, urgency_rank, due_on, id) "
+        "INCLUDE (supervised, status, sector, town_code)",
+        "DROP INDEX ix_report_queue_all",
+        "CREATE INDEX ix_report_queue_all ON report (is_open DESC, urgency_rank, due_on, id) "
+        "INCLUDE (supervised, status, sector, town_code)",
+    ],
+    # counts()["escalated"]: a tiny partial index instead of a scan of every case record
+    "escalated": ["CREATE INDEX ix_case_record_escalated ON case_record (report_id) WHERE escalation > 0"],
+}
+
+
+def run_all(engine: Any, sessions: Any, cases: list[Case], args: argparse.Namespace, label: str) -> list[Result]:
+    results = [time_case(sessions, c, args.repeat) for c in cases]
+    print_table(results, f"{label}: warm, {args.repeat} runs each (target: p95 ≤ {TARGET_MS:.0f} ms per page)")
+    if args.markdown:
+        print("\n" + markdown_table(results))
+    if args.explain:
+        explain(engine, sessions, cases[0])
+        for r in results:
+            if r.case.page and not r.ok and r.case is not cases[0]:
+                explain(engine, sessions, r.case)
+    return results
+
+
+def summarise(results: list[Result], n: int, label: str) -> str:
+    pages = [r for r in results if r.case.page]
+    worst = max(pages, key=lambda r: r.pct(0.95))
+    return (f"SUMMARY ({label}): {sum(r.ok for r in pages)}/{len(pages)} queue cases within {TARGET_MS:.0f} ms (p95) "
+            f"at {n:,} reports; worst: {worst.case.name} p95 {worst.pct(0.95):.1f} ms; counts() p95: "
+            + ", ".join(f"{r.case.name.split(' ', 1)[1]} {r.pct(0.95):.1f} ms" for r in results if not r.case.page))
+
+
 # ---------------------------------------------------------------------------------------------
 # main
 # ---------------------------------------------------------------------------------------------
@@ -815,9 +874,10 @@ def main() -> int:
     ap.add_argument("--explain", action="store_true",
                     help="print EXPLAIN (ANALYZE, BUFFERS) of the handler page-1 queries and of every failing case")
     ap.add_argument("--handler-department", default="emergency")
-    ap.add_argument("--try-index", action="append", default=[], metavar="DDL",
-                    help="after the first timing, run this DDL (e.g. CREATE INDEX …) in the bench database, "
-                         "ANALYZE, and time everything again (repeatable)")
+    ap.add_argument("--try-index", action="append", default=[], metavar="PRESET|DDL",
+                    help="after the first timing, apply a candidate change to the bench database (a preset: "
+                         + ", ".join(TRY_PRESETS) + "; or any DDL), ANALYZE and time everything again; "
+                         "repeatable, applied cumulatively")
     ap.add_argument("--markdown", action="store_true", help="also print the tables as Markdown")
     ap.add_argument("--seed", type=int, default=20260101)
     args = ap.parse_args()
@@ -926,59 +986,45 @@ def main() -> int:
 
         with sessions() as db:
             cases = build_cases(syn, db, index_key, vocab, args.handler_department)
-        results = [time_case(sessions, c, args.repeat) for c in cases]
-        title = f"{syn.n:,} reports, warm, {args.repeat} runs each (target: p95 ≤ {TARGET_MS:.0f} ms per page)"
-        print_table(results, title)
-        if args.markdown:
-            print("\n" + markdown_table(results))
-        if args.explain:
-            explain(engine, sessions, cases[0])
-            for r in results:
-                if r.case.page and not r.ok and r.case is not cases[0]:
-                    explain(engine, sessions, r.case)
-        pages = [r for r in results if r.case.page]
-        failing = [r for r in pages if not r.ok]
-        summary = (f"SUMMARY: {len(pages) - len(failing)}/{len(pages)} queue cases within {TARGET_MS:.0f} ms (p95) at "
-                   f"{syn.n:,} reports; worst {max(pages, key=lambda r: r.pct(0.95)).case.name} "
-                   f"p95 {max(r.pct(0.95) for r in pages):.1f} ms; counts() p95 "
-                   + ", ".join(f"{r.case.name.split(' ', 1)[1]} {r.pct(0.95):.1f} ms" for r in results if not r.case.page)
-                   + f"; load {load_s:.0f} s")
+        print(f"load average before timing: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+        results = run_all(engine, sessions, cases, args, f"{syn.n:,} reports, schema as migrated")
+        summary = summarise(results, syn.n, "as migrated") + f"; load {load_s:.0f} s"
 
-        if args.try_index:
+        for step in args.try_index:
+            ddls = TRY_PRESETS.get(step, [step])
+            print(f"\n=== --try-index {step} ===")
             with psycopg.connect(libpq_url(url), autocommit=True) as conn:
-                for ddl in args.try_index:
-                    print(f"\ntrying: {ddl}")
+                conn.execute("SET maintenance_work_mem = '1GB'")
+                for ddl in ddls:
                     t0 = time.perf_counter()
                     conn.execute(ddl)
-                    print(f"  took {time.perf_counter() - t0:.1f} s")
+                    print(f"  {ddl}  ({time.perf_counter() - t0:.1f} s)")
                 for table in LOADED_TABLES:
                     conn.execute(f"ANALYZE {table}")
+                sizes = conn.execute(
+                    "SELECT c.relname, pg_size_pretty(pg_relation_size(c.oid)) FROM pg_class c JOIN pg_index i "
+                    "ON i.indexrelid = c.oid WHERE i.indrelid IN ('report'::regclass, 'case_record'::regclass) "
+                    "AND c.relname LIKE ANY (ARRAY['ix_report_queue%%', 'ix_case_record_%%']) ORDER BY 1").fetchall()
+                print("  index sizes: " + ", ".join(f"{n} {z}" for n, z in sizes))
             engine.dispose()
-            results2 = [time_case(sessions, c, args.repeat) for c in cases]
-            print_table(results2, title + " — with --try-index")
-            if args.markdown:
-                print("\n" + markdown_table(results2))
-            if args.explain:
-                explain(engine, sessions, cases[0])
-                for r in results2:
-                    if r.case.page and not r.ok and r.case is not cases[0]:
-                        explain(engine, sessions, r.case)
-            pages2 = [r for r in results2 if r.case.page]
-            summary += f"; with --try-index: {sum(r.ok for r in pages2)}/{len(pages2)} within target"
+            results = run_all(engine, sessions, cases, args, f"{syn.n:,} reports, after --try-index {step}")
+            summary += "\n" + summarise(results, syn.n, f"after --try-index {step}")
 
-        print(f"\ntotal wall time {time.perf_counter() - t_all:.0f} s")
+        print(f"\nload average after timing: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+        print(f"total wall time {time.perf_counter() - t_all:.0f} s")
         print(summary)
         return 0
     finally:
         if engine is not None:
             engine.dispose()
-        shutil.rmtree(tmp, ignore_errors=True)
-        if created_db:
-            if args.keep:
-                print(f"kept: {url}")
-            else:
+        if args.keep:
+            print(f"kept: {url} (instance data dir, with the index key: {tmp / 'instance'})")
+        else:
+            shutil.rmtree(tmp, ignore_errors=True)
+            if created_db:
                 with psycopg.connect(libpq_url(args.admin_url), autocommit=True) as admin:
                     admin.execute(f'DROP DATABASE IF EXISTS "{created_db}" WITH (FORCE)')
+                print(f"dropped database {created_db}")
 
 
 if __name__ == "__main__":

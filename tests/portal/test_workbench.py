@@ -112,3 +112,18 @@ def test_auditor_sees_metadata_and_exports_the_log(env: Env, app, fire_report) -
     assert sheet.cell(1, 1).value == "序号" and sheet.max_row > 1
     with env.db() as db:
         assert db.scalar(select(AuditEntry).where(AuditEntry.action == "export").order_by(AuditEntry.seq.desc()).limit(1)) is not None
+
+
+@pytest.mark.real_triage
+def test_case_page_shows_the_real_triage_explanation(env: Env, app) -> None:  # type: ignore[no-untyped-def]
+    html = submit_report(app.test_client(), {
+        "description": "化工厂液氯储罐区没有安装泄漏报警装置，上周阀门泄漏过一次，现在还在生产，工人都很害怕"}).get_data(as_text=True)
+    number = number_of(html)
+    client = staff_login(app, add_member(env, "coordinator", "coordination"))
+    page = client.get(f"/staff/case/{number}").get_data(as_text=True)
+    assert "智能分诊说明" in page and "建议部门" in page and "依据" in page
+    with env.db() as db:
+        r = load(db, number)
+        if r.department.code != "coordination":  # routed: the department's handler reads it too
+            handler = staff_login(app, add_member(env, "handler", r.department.code))
+            assert handler.get(f"/staff/case/{number}").status_code == 200
