@@ -56,6 +56,31 @@ def metadata_view(desk: Desk, report: Report) -> dict[str, Any]:
         "supervision_late": sup is not None and supervision.progress_late(sup, desk.now),
         "events": [e for e in report.events],
         "reveals": list(db.scalars(select(IdentityReveal).where(IdentityReveal.report_id == report.id).order_by(IdentityReveal.id))),
+        "trail": _trail(desk, report),
+        "ledger": ledger_entry(report),
+    }
+
+
+def _trail(desk: Desk, report: Report) -> list[Any]:
+    """The case's audit entries, for auditors and department heads (who answer for the case)."""
+    if desk.staff.role not in ("auditor", "head", "coordinator"):
+        return []
+    from audit.chain import entries
+
+    return entries(desk.db, target_id=report.number, limit=200)
+
+
+def ledger_entry(report: Report) -> dict[str, Any] | None:
+    """The hazard-ledger (隐患台账) line of a confirmed hazard, from case metadata only."""
+    c = report.case
+    if c is None or c.conclusion not in ("confirmed", "partly") or c.hazard_level in (None, "none"):
+        return None
+    plan = c.rectification or {}
+    return {
+        "enterprise": c.enterprise_name, "level": states.HAZARD_LEVELS.get(c.hazard_level or "", ""),
+        "sector": report.sector, "town": report.town_code, "found_on": c.checked_at,
+        "deadline": c.rectification_due, "five": {k: bool(plan.get(k)) for k in states.RECTIFICATION_FIELDS},
+        "signed_off_at": c.signed_off_at,
     }
 
 

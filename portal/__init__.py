@@ -138,7 +138,10 @@ def create_app(settings: Settings | None = None) -> Flask:
     errors.register(app)
     from intake.timeline import public_status
 
+    from audit.export import ACTION_LABELS
+
     app.jinja_env.globals["timeline_label"] = lambda kind: public_status(kind, event=True)
+    app.jinja_env.globals["audit_label"] = lambda code: ACTION_LABELS.get(code, code)
 
     app.after_request(headers.apply)
     app.before_request(_housekeeping)

@@ -62,6 +62,11 @@ def test_full_lifecycle_to_closed_with_clocks_and_audit(env: Env, team, monkeypa
         handling.order_rectification(d, r, {"responsible": "张经理", "measures": "清理通道", "funds": "5000元",
                                             "contingency": "专人值守"}, date(2026, 10, 30))
         assert r.status == "rectifying" and r.due_on == date(2026, 10, 8)  # the reply is due first
+        from cases.view import ledger_entry
+
+        line = ledger_entry(r)
+        assert line is not None and line["enterprise"] == "宏达仓储有限公司" and line["deadline"] == date(2026, 10, 30)
+        assert all(line["five"].values()) and line["signed_off_at"] is None
         handling.reply(d, r, decision="罚款1万元，责令整改", reward_eligible=True)
         assert r.due_on == date(2026, 10, 30)
         handling.record_inspection(d, r, "passed", "通道已清理")

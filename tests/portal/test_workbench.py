@@ -97,9 +97,12 @@ def test_head_grants_the_department_key_to_a_new_member(env: Env, app, monkeypat
 
 def test_auditor_sees_metadata_and_exports_the_log(env: Env, app, fire_report) -> None:  # type: ignore[no-untyped-def]
     number, _ = fire_report
+    handler = staff_login(app, add_member(env, "handler", "fire"))
+    assert handler.get(f"/staff/case/{number}").status_code == 200
     client = staff_login(app, add_member(env, "auditor", None))
     case = client.get(f"/staff/case/{number}").get_data(as_text=True)
     assert "消防通道被货物堵死" not in case and "审计角色只能查看" in case
+    assert "审计记录（本案）" in case and "查看举报（解密）" in case  # the case's trail, without content
     log = client.get("/staff/audit/").get_data(as_text=True)
     assert "审计日志" in log
     verified = client.post("/staff/audit/verify", data={"csrf_token": client.csrf}).get_data(as_text=True)
