@@ -156,11 +156,14 @@ def create_app(settings: Settings | None = None) -> Flask:
 
 
 _last_housekeeping = 0.0
+_last_escalation = 0.0
+ESCALATION_INTERVAL_S = 3600
 
 
 def _housekeeping() -> None:
-    """At most every few minutes per worker: expire spools, PoW records and sessions."""
-    global _last_housekeeping
+    """At most every few minutes per worker: expire spools, PoW records and sessions; hourly,
+    flag late cases (``python -m portal escalate`` from cron does the same)."""
+    global _last_housekeeping, _last_escalation
     import time
 
     from intake import housekeeping
@@ -173,6 +176,13 @@ def _housekeeping() -> None:
     try:
         with s.sessions() as db:
             housekeeping.run(db, s.store)
+        if now - _last_escalation >= ESCALATION_INTERVAL_S:  # cron may run it more often
+            _last_escalation = now
+            from cases.supervision import escalate
+            from models.base import utcnow
+
+            with s.sessions() as db:
+                escalate(db, utcnow())
     except Exception:  # never fail a reporter's request over housekeeping
         logging.getLogger(__name__).warning("housekeeping failed", exc_info=False)
 

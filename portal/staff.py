@@ -6,7 +6,6 @@ refused action re-renders the page with the Chinese message at its field and the
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 from flask import Blueprint, Response, abort, render_template, request, stream_with_context
@@ -78,7 +77,7 @@ def render_case(report: Report, errors: dict[str, str] | None = None, values: di
     departments = list(get_db().scalars(select(Department).where(Department.active).order_by(Department.id)))
     return render_template("staff/case.html", v=view, errors=errors or {}, values=values or {}, notice=notice,
                            states=states, me=staff(), departments=departments, today=d.today,
-                           reference=state().reference, min_date=date.today().isoformat()), status
+                           reference=state().reference, min_date=d.today.isoformat()), status
 
 
 @bp.get("/case/<number>")
