@@ -30,9 +30,11 @@ unchanged. The sealed columns (``sealed_content``, ``sealed_identity``, ``sealed
 decrypts, it only carries the bytes, so only their size matters here. Certificates and digests
 are dummies for the same reason.
 
-    .venv/bin/python bench/workbench_scale.py --reports 20000          # quick run (~1 min)
-    .venv/bin/python bench/workbench_scale.py                          # 1,000,000 reports
+    .venv/bin/python bench/workbench_scale.py --reports 20000          # quick run (~20 s)
+    .venv/bin/python bench/workbench_scale.py                          # 1,000,000 reports (~6 min)
     .venv/bin/python bench/workbench_scale.py --reports 1000000 --explain --keep
+    # then re-time with candidate index changes, applied one after the other (see docs/benchmarks.md)
+    .venv/bin/python bench/workbench_scale.py --try-index desc --try-index include --try-index escalated
 
 Exit status 0 whatever the timings (it is a benchmark); 2 when it could not run.
 """
@@ -873,13 +875,14 @@ def main() -> int:
     ap.add_argument("--keep", action="store_true", help="keep the database afterwards (its URL is printed)")
     ap.add_argument("--explain", action="store_true",
                     help="print EXPLAIN (ANALYZE, BUFFERS) of the handler page-1 queries and of every failing case")
-    ap.add_argument("--handler-department", default="emergency")
+    ap.add_argument("--handler-department", default="emergency",
+                    help="department code of the timed handler (emergency: 20%% of reports, five sectors)")
     ap.add_argument("--try-index", action="append", default=[], metavar="PRESET|DDL",
                     help="after the first timing, apply a candidate change to the bench database (a preset: "
                          + ", ".join(TRY_PRESETS) + "; or any DDL), ANALYZE and time everything again; "
                          "repeatable, applied cumulatively")
     ap.add_argument("--markdown", action="store_true", help="also print the tables as Markdown")
-    ap.add_argument("--seed", type=int, default=20260101)
+    ap.add_argument("--seed", type=int, default=20260101, help="random seed of the synthetic data")
     args = ap.parse_args()
 
     import psycopg
@@ -1021,6 +1024,8 @@ def main() -> int:
             print(f"kept: {url} (instance data dir, with the index key: {tmp / 'instance'})")
         else:
             shutil.rmtree(tmp, ignore_errors=True)
+            if args.database_url:
+                print("the synthetic reports stay in the --database-url database; drop it yourself")
             if created_db:
                 with psycopg.connect(libpq_url(args.admin_url), autocommit=True) as admin:
                     admin.execute(f'DROP DATABASE IF EXISTS "{created_db}" WITH (FORCE)')

@@ -14,7 +14,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import JSON, Date, ForeignKey, Index, LargeBinary, String
+from sqlalchemy import JSON, Date, ForeignKey, Index, LargeBinary, String, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models.base import Base, UTCDateTime, utcnow
@@ -27,6 +27,10 @@ class CaseRecord(Base):
     """One per report, created when the report is filed. Dates are CST calendar dates."""
 
     __tablename__ = "case_record"
+    __table_args__ = (  # the few escalated cases, counted on every queue page
+        Index("ix_case_record_escalated", "report_id", postgresql_where=text("escalation > 0"),
+              sqlite_where=text("escalation > 0")),
+    )
 
     report_id: Mapped[int] = mapped_column(ForeignKey("report.id", ondelete="CASCADE"), primary_key=True)
     screen_due: Mapped[date | None] = mapped_column(Date)
