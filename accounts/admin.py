@@ -142,3 +142,15 @@ def grant_key(db: Session, audit_key: bytes, actor: StaffContext, user_id: int) 
     record(db, audit_key, actor=actor.actor(), action="config_change", target_type="staff", target_id=member.username,
            details={"op": "grant_department_key", "department": dept.code})
     db.commit()
+
+
+def set_custodian(db: Session, audit_key: bytes, actor: StaffContext, user_id: int, custodian: bool) -> None:
+    """Designate a department member who may approve identity reveals besides the head."""
+    _require_admin(actor)
+    user = db.get(StaffUser, user_id)
+    if user is None or user.role not in ("handler", "head"):
+        raise LoginError("只有部门承办人或负责人可以被指定为身份信息保管人。")
+    user.identity_custodian = custodian
+    record(db, audit_key, actor=actor.actor(), action="config_change", target_type="staff", target_id=user.username,
+           details={"op": "custodian_on" if custodian else "custodian_off"})
+    db.commit()

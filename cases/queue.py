@@ -96,15 +96,20 @@ def queue(db: Session, staff: StaffContext, f: QueueFilter, today: date, index_k
 
 
 def counts(db: Session, staff: StaffContext, today: date) -> dict[str, int]:
-    """Headline numbers for the queue header: open, overdue, due soon, supervised, escalated."""
-    base = select(func.count()).select_from(Report).where(visible_clause(staff), Report.is_open.is_(True))
-    return {
-        "open": db.scalar(base) or 0,
-        "overdue": db.scalar(base.where(Report.due_on < today)) or 0,
-        "due_soon": db.scalar(base.where(Report.due_on >= today, Report.due_on <= today + timedelta(days=3))) or 0,
-        "supervised": db.scalar(base.where(Report.supervised.is_(True))) or 0,
-        "escalated": db.scalar(base.join(CaseRecord, CaseRecord.report_id == Report.id).where(CaseRecord.escalation > 0)) or 0,
-    }
+    """Headline numbers for the queue header: open, overdue, due soon, supervised, escalated.
+    One pass over the open rows (conditional aggregates, index-only on PostgreSQL) plus the
+    escalated count from its partial index."""
+    soon = today + timedelta(days=3)
+    row = db.execute(
+        select(func.count(),
+               func.count().filter(Report.due_on < today),
+               func.count().filter(Report.due_on >= today, Report.due_on <= soon),
+               func.count().filter(Report.supervised.is_(True)))
+        .select_from(Report).where(visible_clause(staff), Report.is_open.is_(True))
+    ).one()
+    escalated = db.scalar(select(func.count()).select_from(Report).join(CaseRecord, CaseRecord.report_id == Report.id)
+                          .where(visible_clause(staff), Report.is_open.is_(True), CaseRecord.escalation > 0)) or 0
+    return {"open": row[0], "overdue": row[1], "due_soon": row[2], "supervised": row[3], "escalated": escalated}
 
 
 OPEN = OPEN_STATES

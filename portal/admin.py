@@ -68,6 +68,16 @@ def set_active(user_id: int) -> Response | tuple[str, int]:
     return redirect(url_for("admin.users"))
 
 
+@bp.post("/users/<int:user_id>/custodian")
+@staff_required("admin")
+def set_custodian(user_id: int) -> Response | tuple[str, int]:
+    try:
+        accounts.set_custodian(get_db(), state().audit_key, staff(), user_id, request.form.get("custodian") == "1")
+    except LoginError as exc:
+        return _users_page({"form": exc.message}, status=400)
+    return redirect(url_for("admin.users"))
+
+
 @bp.get("/members")
 @staff_required("head", "coordinator")
 def members() -> str:

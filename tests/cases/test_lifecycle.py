@@ -305,3 +305,26 @@ def test_supervision_and_escalation(env: Env, team, monkeypatch) -> None:  # typ
         db.expire_all()
         assert r.case.escalation == 2
         assert any(e.kind == "escalated_coordination" for e in r.events)
+
+
+def test_a_designated_custodian_may_approve_but_not_their_own_request(env: Env, team, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from sqlalchemy import update
+
+    from models import StaffUser
+
+    number = file_to(env, monkeypatch, "fire", identity_mode="named", name="孙八", phone="13500000004")
+    with env.db() as db:
+        db.execute(update(StaffUser).where(StaffUser.id == team["handler2"].user_id).values(identity_custodian=True))
+        db.commit()
+        r = load(db, number)
+        custodian = desk_for(env, db, team["handler2"])
+        own = identity.request_reveal(custodian, r, "需要电话回访举报人")
+        req = identity.request_reveal(desk_for(env, db, team["handler"]), r, "需要当面询问举报人")
+        db.commit()
+        with pytest.raises(CaseError, match="自己的申请"):
+            identity.decide(custodian, r, own.id, True)
+        identity.decide(custodian, r, req.id, True)
+        db.commit()
+        assert req.status == "approved"
+        db.execute(update(StaffUser).where(StaffUser.id == team["handler2"].user_id).values(identity_custodian=False))
+        db.commit()

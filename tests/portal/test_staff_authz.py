@@ -41,6 +41,7 @@ ROUTES: list[tuple[str, str, str]] = [
     ("POST", "/staff/admin/users", "admin"),
     ("POST", "/staff/admin/users/{u}/reset", "admin"),
     ("POST", "/staff/admin/users/{u}/active", "admin"),
+    ("POST", "/staff/admin/users/{u}/custodian", "admin"),
     ("GET", "/staff/admin/members", "keyholder"),
     ("POST", "/staff/admin/members/{u}/grant", "keyholder"),
 ]
