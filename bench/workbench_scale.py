@@ -882,6 +882,7 @@ def main() -> int:
                          + ", ".join(TRY_PRESETS) + "; or any DDL), ANALYZE and time everything again; "
                          "repeatable, applied cumulatively")
     ap.add_argument("--markdown", action="store_true", help="also print the tables as Markdown")
+    ap.add_argument("--no-http", action="store_true", help="skip the whole-page timings (bench/workbench_http.py)")
     ap.add_argument("--seed", type=int, default=20260101, help="random seed of the synthetic data")
     args = ap.parse_args()
 
@@ -992,6 +993,12 @@ def main() -> int:
         print(f"load average before timing: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
         results = run_all(engine, sessions, cases, args, f"{syn.n:,} reports, schema as migrated")
         summary = summarise(results, syn.n, "as migrated") + f"; load {load_s:.0f} s"
+        if not args.no_http:
+            from workbench_http import print_pages, time_pages
+
+            pages = time_pages(url, tmp / "instance", init.recovery_private_hex, args.handler_department,
+                               [vocab[0], vocab[99]], args.repeat)
+            summary += "\n" + print_pages(pages, TARGET_MS)
 
         for step in args.try_index:
             ddls = TRY_PRESETS.get(step, [step])

@@ -54,7 +54,7 @@ def queue_page() -> str:
         d.audit("search", None, words=len(f.query.split()))
         get_db().commit()
     departments = list(get_db().scalars(select(Department).order_by(Department.id)))
-    return render_template("staff/queue.html", page=page, f=f, counts=case_queue.counts(get_db(), staff(), d.today),
+    return render_template("staff/queue.html", page=page, f=f, counts=case_queue.cached_counts(get_db(), staff(), d.today),
                            today=d.today, states=states, reference=s.reference, departments=departments,
                            args=request.args, me=staff())
 

@@ -75,3 +75,20 @@ def test_departments_see_only_their_own_and_auditors_all(env: Env, dept_reports)
         assert set(numbers) <= {r.number for r in seen.rows}
         finance = context(db, add_member(env, "finance", None))
         assert queue(db, finance, QueueFilter(status="all"), TODAY).total == 0
+
+
+def test_cached_counts_are_shared_per_view_and_expire(env: Env, dept_reports) -> None:  # type: ignore[no-untyped-def]
+    from cases import queue as q
+
+    member = add_member(env, "handler", "water")
+    with env.db() as db:
+        staff = context(db, member)
+        q._COUNTS_CACHE.clear()
+        first = q.cached_counts(db, staff, TODAY)
+        q._COUNTS_CACHE[next(iter(q._COUNTS_CACHE))] = (float("inf"), {**first, "open": -1})
+        assert q.cached_counts(db, staff, TODAY)["open"] == -1  # served from the cache
+        other = context(db, add_member(env, "handler", "forestry"))
+        assert q.cached_counts(db, other, TODAY)["open"] != -1  # another department, another entry
+        assert q.cached_counts(db, staff, TODAY, ttl_s=0)["open"] == -1  # still cached until it expires
+        q._COUNTS_CACHE.clear()
+        assert q.cached_counts(db, staff, TODAY) == first
