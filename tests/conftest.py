@@ -17,6 +17,7 @@ import re
 import secrets
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -83,6 +84,21 @@ def new_pg_database() -> str:
         conn.execute(f'CREATE DATABASE "{name}"')
     base = PG_ADMIN_URL.rsplit("/", 1)[0]
     return f"postgresql+psycopg://{base.split('://', 1)[1]}/{name}"
+
+
+@contextmanager
+def scratch_database(backend: str, tmp_path: Path, name: str = "scratch.db") -> Iterator[str]:
+    """A throw-away database URL on ``backend`` ("sqlite" file or a fresh PostgreSQL database,
+    skipped loudly when the server is absent), dropped afterwards."""
+    if backend == "postgres":
+        require("postgres")
+        url = new_pg_database()
+        try:
+            yield url
+        finally:
+            drop_pg_database(url)
+    else:
+        yield f"sqlite:///{tmp_path / name}"
 
 
 def drop_pg_database(url: str) -> None:

@@ -26,7 +26,7 @@ from audit.export import ACTION_LABELS, HEADERS, to_csv, to_xlsx
 from models.audit import AuditEntry
 from models.base import Base, utcnow
 from portal.db import make_engine, make_sessionmaker
-from tests.conftest import drop_pg_database, new_pg_database, require
+from tests.conftest import scratch_database
 
 KEY = derive_audit_key(os.urandom(32))
 ALICE = Actor(7, "alice", "handler", "yjj")
@@ -41,19 +41,13 @@ class DB:
 
 @pytest.fixture(params=["sqlite", "postgres"])
 def db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[DB]:
-    if request.param == "postgres":
-        require("postgres")
-        url = new_pg_database()
-    else:
-        url = f"sqlite:///{tmp_path / 'audit.db'}"
-    engine = make_engine(url)
-    try:
-        Base.metadata.create_all(engine, tables=[AuditEntry.__table__])  # type: ignore[list-item]
-        yield DB(request.param, engine, make_sessionmaker(engine))
-    finally:
-        engine.dispose()
-        if request.param == "postgres":
-            drop_pg_database(url)
+    with scratch_database(request.param, tmp_path, "audit.db") as url:
+        engine = make_engine(url)
+        try:
+            Base.metadata.create_all(engine, tables=[AuditEntry.__table__])  # type: ignore[list-item]
+            yield DB(request.param, engine, make_sessionmaker(engine))
+        finally:
+            engine.dispose()
 
 
 def fill(d: DB, n: int, actor: Actor = ALICE) -> None:

@@ -12,28 +12,22 @@ from sqlalchemy import text
 from audit.chain import Actor, derive_audit_key, record
 from portal import cli
 from secure_store import instance
-from tests.conftest import Env, drop_pg_database, new_pg_database, provision, require
+from tests.conftest import Env, provision, scratch_database
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
 def fresh(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Env]:
-    if request.param == "postgres":
-        require("postgres")
-        url = new_pg_database()
-    else:
-        url = f"sqlite:///{tmp_path / 'portal.db'}"
-    env = provision(tmp_path / "inst", url, request.param)
-    monkeypatch.setenv("PORTAL_DATA_DIR", str(env.data_dir))
-    monkeypatch.setenv("DATABASE_URL", url)
-    key = derive_audit_key(instance.load(env.data_dir).mac_key)
-    with env.db() as db:
-        for i in range(12):
-            record(db, key, actor=Actor(1, "handler-a", "handler", "fire"), action="view_report",
-                   target_type="report", target_id=f"AQ20261122-{i:08d}")
-        db.commit()
-    yield env
-    if request.param == "postgres":
-        drop_pg_database(url)
+    with scratch_database(request.param, tmp_path, "portal.db") as url:
+        env = provision(tmp_path / "inst", url, request.param)
+        monkeypatch.setenv("PORTAL_DATA_DIR", str(env.data_dir))
+        monkeypatch.setenv("DATABASE_URL", url)
+        key = derive_audit_key(instance.load(env.data_dir).mac_key)
+        with env.db() as db:
+            for i in range(12):
+                record(db, key, actor=Actor(1, "handler-a", "handler", "fire"), action="view_report",
+                       target_type="report", target_id=f"AQ20261122-{i:08d}")
+            db.commit()
+        yield env
 
 
 def test_verify_passes_then_detects_an_edit(fresh: Env, capsys: pytest.CaptureFixture[str]) -> None:

@@ -20,7 +20,7 @@ import models
 from models import Department, Report
 from models.search import SearchTerm
 from secure_store import blind_index as bi
-from tests.conftest import drop_pg_database, new_pg_database, require
+from tests.conftest import scratch_database
 
 KEY = bi.derive_index_key(b"\x11" * 32)
 
@@ -102,33 +102,27 @@ def _engine(url: str) -> Engine:
 
 @pytest.fixture(params=["sqlite", "postgres"])
 def db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Session]:
-    if request.param == "postgres":
-        require("postgres")
-        url = new_pg_database()
-    else:
-        url = f"sqlite:///{tmp_path / 'bi.db'}"
-    engine = _engine(url)
-    assert models.Base.metadata.tables["search_term"] is SearchTerm.__table__
-    models.Base.metadata.create_all(engine)
-    try:
-        with Session(engine) as session:
-            dept = Department(code="yjj", name="应急管理局", public_key=b"\x00" * 32, recovery_wrapped_key=b"x")
-            session.add(dept)
-            session.flush()
-            for i, name in enumerate(DOCS):
-                session.add(Report(id=i + 1, number=f"AQ-{name}", receipt_locator=os.urandom(32),
-                                   department_id=dept.id, sealed_content=b"sealed", sealed_triage=b"sealed",
-                                   content_sha256="0" * 64, certificate_signature="sig", certificate_key_id="k"))
-            session.flush()
-            for i, fields in enumerate(DOCS.values()):
-                assert bi.reindex(session, KEY, i + 1, fields) > 0
-            session.commit()
-            session.info["url"] = url
-            yield session
-    finally:
-        engine.dispose()
-        if request.param == "postgres":
-            drop_pg_database(url)
+    with scratch_database(request.param, tmp_path, "bi.db") as url:
+        engine = _engine(url)
+        assert models.Base.metadata.tables["search_term"] is SearchTerm.__table__
+        models.Base.metadata.create_all(engine)
+        try:
+            with Session(engine) as session:
+                dept = Department(code="yjj", name="应急管理局", public_key=b"\x00" * 32, recovery_wrapped_key=b"x")
+                session.add(dept)
+                session.flush()
+                for i, name in enumerate(DOCS):
+                    session.add(Report(id=i + 1, number=f"AQ-{name}", receipt_locator=os.urandom(32),
+                                       department_id=dept.id, sealed_content=b"sealed", sealed_triage=b"sealed",
+                                       content_sha256="0" * 64, certificate_signature="sig", certificate_key_id="k"))
+                session.flush()
+                for i, fields in enumerate(DOCS.values()):
+                    assert bi.reindex(session, KEY, i + 1, fields) > 0
+                session.commit()
+                session.info["url"] = url
+                yield session
+        finally:
+            engine.dispose()
 
 
 def _search(db: Session, query: str) -> set[str]:
