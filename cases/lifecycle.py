@@ -133,7 +133,6 @@ def transfer(desk: Desk, report: Report, to_code: str, reason: str) -> None:
     if to.id == report.department_id:
         raise CaseError("不能移送给本部门。", "to_department")
     if desk.staff.is_coordinator:
-        desk.require(True)
         _expect(report, "received", "accepted")
         assert report.case is not None
         report.case.assignment_final = report.case.assignment_final or _was_rejected(desk, report)

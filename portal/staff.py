@@ -59,6 +59,20 @@ def queue_page() -> str:
                            args=request.args, me=staff())
 
 
+@bp.get("/home")
+@staff_required()
+def home() -> Response | str:
+    """Where a login lands: each role's own starting page."""
+    from flask import redirect, url_for
+
+    role = staff().role
+    if role in WORKBENCH_ROLES:
+        return redirect(url_for("staff.queue"))  # type: ignore[return-value]
+    if role == "admin":
+        return redirect(url_for("admin.users"))  # type: ignore[return-value]
+    return render_template("staff/home.html", me=staff())
+
+
 def report_or_404(number: str) -> Report:
     report = get_db().scalar(select(Report).where(Report.number == number))
     if report is None:

@@ -14,7 +14,7 @@ bp = Blueprint("staff_auth", __name__, url_prefix="/staff")
 
 
 def _next(stage: str) -> str:
-    return url_for(STAGE_ENDPOINTS[stage]) if stage in STAGE_ENDPOINTS else url_for("staff.queue")
+    return url_for(STAGE_ENDPOINTS[stage]) if stage in STAGE_ENDPOINTS else url_for("staff.home")
 
 
 @bp.get("/login")
@@ -69,7 +69,7 @@ def enrol() -> Response | tuple[str, int] | str:
     if request.method == "POST":
         try:
             auth.verify_code(get_db(), state().audit_key, s, request.form.get("code", ""))
-            return redirect(url_for("staff.queue"))  # type: ignore[return-value]
+            return redirect(url_for("staff.home"))  # type: ignore[return-value]
         except auth.LoginError as exc:
             errors = {exc.field or "form": exc.message}
     return render_template("staff/enrol.html", errors=errors, secret=secret, qr=_qr_svg(uri)), 400 if errors else 200
@@ -94,7 +94,7 @@ def code() -> Response | tuple[str, int] | str:
         auth.verify_code(get_db(), state().audit_key, s, request.form.get("code", ""))
     except auth.LoginError as exc:
         return render_template("staff/code.html", errors={exc.field or "form": exc.message}), 401
-    return redirect(url_for("staff.queue"))  # type: ignore[return-value]
+    return redirect(url_for("staff.home"))  # type: ignore[return-value]
 
 
 @bp.post("/logout")

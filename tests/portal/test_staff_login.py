@@ -42,7 +42,7 @@ def test_first_login_changes_password_and_enrols_totp(env: Env, app) -> None:  #
     wrong = client.post("/staff/login/enrol", data={"csrf_token": token, "code": "000000"})
     assert wrong.status_code == 400 and "动态验证码错误" in wrong.get_data(as_text=True)
     done = client.post("/staff/login/enrol", data={"csrf_token": token, "code": pyotp.TOTP(secret).now()})
-    assert done.headers["Location"].endswith("/staff/")
+    assert done.headers["Location"].endswith("/staff/home")
     assert client.get("/staff/").status_code == 200
     with env.db() as db:
         user = db.get(StaffUser, m.user_id)
@@ -113,3 +113,10 @@ def test_session_row_holds_no_usable_key(env: Env, app) -> None:  # type: ignore
         with pytest.raises(envelope.DecryptionError):
             envelope.open_sealed(bytes(32), row.sealed_personal_key, b"staff-session")
         assert len(row.token_hash) == 32
+
+
+@pytest.mark.parametrize("role,lands", [("finance", "财务功能"), ("admin", "账号管理"), ("auditor", "案件队列")])
+def test_each_role_lands_on_its_own_page(env: Env, app, role: str, lands: str) -> None:  # type: ignore[no-untyped-def]
+    client = staff_login(app, add_member(env, role, None))
+    resp = client.get("/staff/home", follow_redirects=True)
+    assert resp.status_code == 200 and lands in resp.get_data(as_text=True)
