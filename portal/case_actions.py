@@ -50,6 +50,62 @@ def _decisions(form: Form) -> list[Decision]:
     return out
 
 
+ACTIONS: dict[str, Callable[[Desk, Report, Form], Any]] = {}
+
+
+def action(name: str) -> Callable[[Callable[[Desk, Report, Form], Any]], Callable[[Desk, Report, Form], Any]]:
+    """Register a case action; it returns the notice to show, or a response of its own."""
+
+    def register(fn: Callable[[Desk, Report, Form], Any]) -> Callable[[Desk, Report, Form], Any]:
+        ACTIONS[name] = fn
+        return fn
+
+    return register
+
+
+@action("accept")
+def _accept(d: Desk, r: Report, f: Form) -> str:
+    lifecycle.accept(d, r, deaths_alleged=f.get("deaths_alleged") == "on", self_reported=f.get("self_reported") == "on")
+    return "已受理，核查期限已开始计算。"
+
+
+@action("not_accept")
+def _not_accept(d: Desk, r: Report, f: Form) -> str:
+    lifecycle.not_accept(d, r, f.get("reason_code", ""))
+    return "已不予受理并告知举报人。"
+
+
+@action("transfer")
+def _transfer(d: Desk, r: Report, f: Form) -> str:
+    lifecycle.transfer(d, r, f.get("to_department", ""), f.get("reason", ""))
+    return "已移送。"
+
+
+@action("reject")
+def _reject(d: Desk, r: Report, f: Form) -> str:
+    lifecycle.reject_back(d, r, f.get("reason", ""))
+    return "已退回区安委会办公室。"
+
+
+@action("start_check")
+def _start_check(d: Desk, r: Report, f: Form) -> str:
+    lifecycle.start_check(d, r)
+    return "已开始核查。"
+
+
+@action("request_extension")
+def _request_extension(d: Desk, r: Report, f: Form) -> str:
+    lifecycle.request_extension(d, r, _int(f, "days", "延长天数"), f.get("reason", ""))
+    return "已提交延期申请，待负责人审批。"
+
+
+@action("approve_extension")
+def _approve_extension(d: Desk, r: Report, f: Form) -> str:
+    lifecycle.approve_extension(d, r)
+    return "已批准延期。"
+
+
+@action("finish_check")
 def _finish_check(d: Desk, r: Report, f: Form) -> str:
     lifecycle.finish_check(d, r, conclusion=f.get("conclusion", ""), summary=f.get("summary", ""),
                            hazard_level=f.get("hazard_level", ""), enterprise_name=f.get("enterprise_name", ""),
@@ -57,12 +113,38 @@ def _finish_check(d: Desk, r: Report, f: Form) -> str:
     return "已登记核查结论，请在期限内答复举报人。"
 
 
+@action("rectify")
 def _rectify(d: Desk, r: Report, f: Form) -> str:
     plan = {k: f.get(f"plan_{k}", "") for k in ("responsible", "measures", "funds", "contingency")}
     handling.order_rectification(d, r, plan, _date(f, "plan_deadline"))
     return "已下达整改要求（五落实）。"
 
 
+@action("inspection")
+def _inspection(d: Desk, r: Report, f: Form) -> str:
+    handling.record_inspection(d, r, f.get("result", ""), f.get("note", ""))
+    return "已登记复查。"
+
+
+@action("sign_off")
+def _sign_off(d: Desk, r: Report, f: Form) -> str:
+    handling.sign_off(d, r)
+    return "已验收销号。"
+
+
+@action("reply")
+def _reply(d: Desk, r: Report, f: Form) -> str:
+    handling.reply(d, r, decision=f.get("decision", ""), reward_eligible=f.get("reward_eligible") == "yes")
+    return "已答复举报人。"
+
+
+@action("close")
+def _close(d: Desk, r: Report, f: Form) -> str:
+    handling.close(d, r)
+    return "已办结。"
+
+
+@action("merge")
 def _merge(d: Desk, r: Report, f: Form) -> str:
     from sqlalchemy import select
 
@@ -73,41 +155,54 @@ def _merge(d: Desk, r: Report, f: Form) -> str:
     return f"已合并到 {primary.number}。"
 
 
+@action("comment")
+def _comment(d: Desk, r: Report, f: Form) -> str:
+    handling.comment(d, r, f.get("comment", ""))
+    return "已添加内部意见。"
+
+
+@action("message")
+def _message(d: Desk, r: Report, f: Form) -> str:
+    handling.message_reporter(d, r, f.get("message", ""))
+    return "消息已发送给举报人。"
+
+
+@action("supervise")
+def _supervise(d: Desk, r: Report, f: Form) -> str:
+    supervision.supervise(d, r, _date(f, "due"), _int(f, "progress_every_days", "报送周期"))
+    return "已挂牌督办。"
+
+
+@action("progress")
+def _progress(d: Desk, r: Report, f: Form) -> str:
+    supervision.report_progress(d, r, f.get("progress", ""))
+    return "已报送督办进展。"
+
+
+@action("end_supervision")
+def _end_supervision(d: Desk, r: Report, f: Form) -> str:
+    supervision.end_supervision(d, r)
+    return "已解除督办。"
+
+
+@action("identity_request")
+def _identity_request(d: Desk, r: Report, f: Form) -> str:
+    identity.request_reveal(d, r, f.get("reason", ""))
+    return "已提交查看身份申请。"
+
+
+@action("identity_decide")
+def _identity_decide(d: Desk, r: Report, f: Form) -> str:
+    approve = f.get("approve") == "yes"
+    identity.decide(d, r, _int(f, "request_id", "申请编号"), approve)
+    return "已批准。" if approve else "已驳回。"
+
+
+@action("identity_view")
 def _identity_view(d: Desk, r: Report, f: Form) -> Any:
     data = identity.view_identity(d, r)
     get_db().commit()
     return render_template("staff/identity.html", report=r, identity=data)
-
-
-ACTIONS: dict[str, Callable[[Desk, Report, Form], Any]] = {
-    "accept": lambda d, r, f: (lifecycle.accept(d, r, deaths_alleged=f.get("deaths_alleged") == "on",
-                                                self_reported=f.get("self_reported") == "on"), "已受理，核查期限已开始计算。")[1],
-    "not_accept": lambda d, r, f: (lifecycle.not_accept(d, r, f.get("reason_code", "")), "已不予受理并告知举报人。")[1],
-    "transfer": lambda d, r, f: (lifecycle.transfer(d, r, f.get("to_department", ""), f.get("reason", "")), "已移送。")[1],
-    "reject": lambda d, r, f: (lifecycle.reject_back(d, r, f.get("reason", "")), "已退回区安委会办公室。")[1],
-    "start_check": lambda d, r, f: (lifecycle.start_check(d, r), "已开始核查。")[1],
-    "request_extension": lambda d, r, f: (lifecycle.request_extension(d, r, _int(f, "days", "延长天数"), f.get("reason", "")),
-                                          "已提交延期申请，待负责人审批。")[1],
-    "approve_extension": lambda d, r, f: (lifecycle.approve_extension(d, r), "已批准延期。")[1],
-    "finish_check": _finish_check,
-    "rectify": _rectify,
-    "inspection": lambda d, r, f: (handling.record_inspection(d, r, f.get("result", ""), f.get("note", "")), "已登记复查。")[1],
-    "sign_off": lambda d, r, f: (handling.sign_off(d, r), "已验收销号。")[1],
-    "reply": lambda d, r, f: (handling.reply(d, r, decision=f.get("decision", ""), reward_eligible=f.get("reward_eligible") == "yes"),
-                              "已答复举报人。")[1],
-    "close": lambda d, r, f: (handling.close(d, r), "已办结。")[1],
-    "merge": _merge,
-    "comment": lambda d, r, f: (handling.comment(d, r, f.get("comment", "")), "已添加内部意见。")[1],
-    "message": lambda d, r, f: (handling.message_reporter(d, r, f.get("message", "")), "消息已发送给举报人。")[1],
-    "supervise": lambda d, r, f: (supervision.supervise(d, r, _date(f, "due"), _int(f, "progress_every_days", "报送周期")),
-                                  "已挂牌督办。")[1],
-    "progress": lambda d, r, f: (supervision.report_progress(d, r, f.get("progress", "")), "已报送督办进展。")[1],
-    "end_supervision": lambda d, r, f: (supervision.end_supervision(d, r), "已解除督办。")[1],
-    "identity_request": lambda d, r, f: (identity.request_reveal(d, r, f.get("reason", "")), "已提交查看身份申请。")[1],
-    "identity_decide": lambda d, r, f: (identity.decide(d, r, _int(f, "request_id", "申请编号"), f.get("approve") == "yes"),
-                                        "已审批。")[1],
-    "identity_view": _identity_view,
-}
 
 
 @bp.post("/case/<number>/<action>")
