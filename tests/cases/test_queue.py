@@ -92,3 +92,20 @@ def test_cached_counts_are_shared_per_view_and_expire(env: Env, dept_reports) ->
         assert q.cached_counts(db, staff, TODAY, ttl_s=0)["open"] == -1  # still cached until it expires
         q._COUNTS_CACHE.clear()
         assert q.cached_counts(db, staff, TODAY) == first
+
+
+def test_search_pages_in_queue_order_with_count(env: Env, dept_reports) -> None:  # type: ignore[no-untyped-def]
+    from intake.reference import load_reference  # noqa: F401  (reference data loaded by the filer)
+    from secure_store import instance
+    from secure_store.blind_index import derive_index_key
+
+    _, numbers = dept_reports
+    key = derive_index_key(instance.load(env.data_dir).mac_key)
+    member = add_member(env, "handler", "water")
+    with env.db() as db:
+        staff = context(db, member)
+        found = queue(db, staff, QueueFilter(query="水库 渗水"), TODAY, key)
+        plain = queue(db, staff, QueueFilter(), TODAY)
+        assert found.total == 11 and not found.capped
+        assert [r.number for r in found.rows] == [r.number for r in plain.rows]  # same order as the queue
+        assert queue(db, staff, QueueFilter(query="水库 塔吊"), TODAY, key).total == 0
