@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from decimal import Decimal
 from types import MappingProxyType
@@ -96,58 +96,51 @@ _N18 = "《安全生产领域举报奖励办法》(安监总财〔2018〕19号)"
 _H22 = "《河南省安全生产领域举报奖励实施办法》(豫应急〔2022〕133号)"
 _H25 = "《河南省安全生产领域举报奖励办法》(2025年修订，省应急管理厅等6部门联合印发)"
 
-RULE_SETS: dict[str, RuleSet] = {
-    "national-2018": RuleSet(
-        code="national-2018",
-        document=_N18,
-        effective_from=date(2018, 1, 4),
-        effective_basis="rules.md §1：2018-01-04 与财政部联合印发 [V]",
-        hazard_rate=Decimal("0.15"),
-        hazard_floor=3_000,
-        cap=300_000,
-        death_rewards=DEATHS,
-        listed_situations=False,
-        listed_floor=0,
-        internal_rate=Decimal("0"),
-        internal_floor=0,
-        articles=_articles(
-            _N18,
-            internal="《生产经营单位从业人员安全生产举报处理规定》(应急〔2020〕69号)：内部举报人的更高奖励由各省规定；"
-            f"全国办法本身不设上浮（{RULES_MD}、§1）",
-        ),
+_NATIONAL_2018 = RuleSet(
+    code="national-2018",
+    document=_N18,
+    effective_from=date(2018, 1, 4),
+    effective_basis="rules.md §1：2018-01-04 与财政部联合印发 [V]",
+    hazard_rate=Decimal("0.15"),
+    hazard_floor=3_000,
+    cap=300_000,
+    death_rewards=DEATHS,
+    listed_situations=False,
+    listed_floor=0,
+    internal_rate=Decimal("0"),
+    internal_floor=0,
+    articles=_articles(
+        _N18,
+        internal="《生产经营单位从业人员安全生产举报处理规定》(应急〔2020〕69号)：内部举报人的更高奖励由各省规定；"
+        f"全国办法本身不设上浮（{RULES_MD}、§1）",
     ),
-    "henan-2022": RuleSet(
+)
+
+RULE_SETS: dict[str, RuleSet] = {
+    "national-2018": _NATIONAL_2018,
+    "henan-2022": replace(
+        _NATIONAL_2018,  # same rates, floors, cap and per-death amounts; only the uplift differs
         code="henan-2022",
         document=_H22,
         # Unverified: rules.md gives the document number, not its 施行日期. 2022-01-01 is a
         # placeholder — confirm against the document before relying on rule_set_for() in 2022.
         effective_from=date(2022, 1, 1),
         effective_basis="未核实：rules.md 只给出文号（2022年），以2022-01-01为占位日期，须按文件施行日期更正 [R]",
-        hazard_rate=Decimal("0.15"),
-        hazard_floor=3_000,
-        cap=300_000,
-        death_rewards=DEATHS,
-        listed_situations=False,
-        listed_floor=0,
         internal_rate=Decimal("0.10"),
-        internal_floor=0,
         articles=_articles(
             _H22,
             internal=f"{_H22} 从业人员举报本单位事故隐患和违法行为：奖励在相应标准基础上上浮10%"
             f"（未规定最低上浮额）；{RULES_MD} 表第5行 [V~]",
         ),
     ),
-    "henan-2025": RuleSet(
+    "henan-2025": replace(
+        _NATIONAL_2018,  # adds the listed situations and a 15 % uplift with a ¥1,000 floor
         code="henan-2025",
         document=_H25,
         # Henan's press conference on its implementation was held on 2025-05-30, so the rules were
         # in force by then; the exact 施行日期 is not in rules.md.
         effective_from=date(2025, 5, 30),
         effective_basis="近似：2025-05-30 省政府新闻发布会介绍该办法贯彻实施（已施行），确切施行日期待核实 [R]",
-        hazard_rate=Decimal("0.15"),
-        hazard_floor=3_000,
-        cap=300_000,
-        death_rewards=DEATHS,
         listed_situations=True,
         listed_floor=1_000,
         internal_rate=Decimal("0.15"),
