@@ -26,7 +26,8 @@ ROLES = {
     "auditor": "纪委监委审计员",
     "admin": "系统管理员",
 }
-DEPARTMENT_BOUND = {"handler", "head", "coordinator"}
+DEPARTMENT_BOUND = {"handler", "head", "coordinator", "finance"}
+KEYHOLDER_ROLES = ("head", "coordinator", "finance")  # may grant their own office's key to a new member
 
 
 def temporary_password() -> str:
@@ -66,8 +67,9 @@ def create_account(db: Session, audit_key: bytes, actor: StaffContext, *, userna
     department = None
     if role in DEPARTMENT_BOUND:
         department = db.scalar(select(Department).where(Department.code == (department_code or "")))
-        if department is None or (role == "coordinator") != (department.kind == "coordination"):
-            raise LoginError("请为该角色选择正确的部门（协调员属于区安委会办公室）。", "department")
+        if department is None or (role == "coordinator") != (department.kind == "coordination") \
+                or (role == "finance") != (department.kind == "finance"):
+            raise LoginError("请为该角色选择正确的部门（协调员属于区安委会办公室，财务人员属于财务部门）。", "department")
     password = temporary_password()
     user = new_user(db, username, password, role, display_name.strip()[:60], department)
     record(db, audit_key, actor=actor.actor(), action="config_change", target_type="staff", target_id=username,
@@ -117,7 +119,7 @@ def set_active(db: Session, audit_key: bytes, actor: StaffContext, user_id: int,
 
 
 def members_without_key(db: Session, actor: StaffContext) -> list[StaffUser]:
-    if actor.role not in ("head", "coordinator") or actor.department_id is None:
+    if actor.role not in KEYHOLDER_ROLES or actor.department_id is None:
         return []
     granted = select(DepartmentGrant.user_id).where(DepartmentGrant.department_id == actor.department_id)
     return list(db.scalars(select(StaffUser).where(StaffUser.department_id == actor.department_id, StaffUser.active,
@@ -127,7 +129,7 @@ def members_without_key(db: Session, actor: StaffContext) -> list[StaffUser]:
 def grant_key(db: Session, audit_key: bytes, actor: StaffContext, user_id: int) -> None:
     """The head gives a member of their department the department key (wrapped to the member's
     personal public key). Only after the member has set their own password."""
-    if actor.role not in ("head", "coordinator") or actor.department_id not in actor.keys:
+    if actor.role not in KEYHOLDER_ROLES or actor.department_id not in actor.keys:
         raise LoginError("只有持有部门密钥的负责人可以授权。")
     member = db.get(StaffUser, user_id)
     if member is None or member.department_id != actor.department_id or member.must_change_password:

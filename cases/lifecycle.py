@@ -92,7 +92,7 @@ def not_accept(desk: Desk, report: Report, reason_code: str) -> None:
 
 
 def _department(desk: Desk, code: str) -> Department:
-    dept = desk.db.scalar(select(Department).where(Department.code == code, Department.active))
+    dept = desk.db.scalar(select(Department).where(Department.code == code, Department.active, Department.kind != "finance"))
     if dept is None:
         raise CaseError("请选择要移送的部门。", "to_department")
     return dept

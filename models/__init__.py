@@ -18,6 +18,7 @@ from models.case import (
 )
 from models.department import Department, DepartmentGrant, StaffUser
 from models.report import Attachment, KeyWrap, Message, Report, ReportEvent
+from models.reward import Reward, RewardBudget, RewardPayout
 from models.search import SearchTerm
 from models.security import PowSpent, ReporterSession, StaffSession
 
@@ -42,5 +43,8 @@ __all__ = [
     "Report",
     "ReportEvent",
     "ReporterSession",
+    "Reward",
+    "RewardBudget",
+    "RewardPayout",
     "StaffUser",
 ]

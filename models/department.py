@@ -10,11 +10,14 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from models.base import Base, UTCDateTime, utcnow
 
 COORDINATION_CODE = "coordination"
+FINANCE_CODE = "finance"  # the finance office: holds the key claimants' payment details are sealed to
 
 
 class Department(Base):
-    """A body that receives reports. ``kind`` is ``department`` (a taxonomy code) or
-    ``coordination`` (区安委会办公室, which sees every report and dispatches unroutable ones)."""
+    """A body that holds a key. ``kind`` is ``department`` (a taxonomy code, receives reports),
+    ``coordination`` (区安委会办公室, which sees every report and dispatches unroutable ones) or
+    ``finance`` (the finance office: never receives reports; claimants' payment details are
+    sealed to its key)."""
 
     __tablename__ = "department"
 

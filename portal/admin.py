@@ -79,13 +79,13 @@ def set_custodian(user_id: int) -> Response | tuple[str, int]:
 
 
 @bp.get("/members")
-@staff_required("head", "coordinator")
+@staff_required(*accounts.KEYHOLDER_ROLES)
 def members() -> str:
     return render_template("staff/members.html", members=accounts.members_without_key(get_db(), staff()), me=staff())
 
 
 @bp.post("/members/<int:user_id>/grant")
-@staff_required("head", "coordinator")
+@staff_required(*accounts.KEYHOLDER_ROLES)
 def grant(user_id: int) -> Response:
     try:
         accounts.grant_key(get_db(), state().audit_key, staff(), user_id)

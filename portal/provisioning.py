@@ -19,12 +19,13 @@ from sqlalchemy.orm import Session
 
 from intake.reference import load_reference
 from models import Department, DepartmentGrant, StaffUser
-from models.department import COORDINATION_CODE
+from models.department import COORDINATION_CODE, FINANCE_CODE
 from secure_store import instance, keyring
 from secure_store.instance import InstanceSecrets
 from secure_store.kdf import Argon2Params
 
 COORDINATION_NAME = "区安委会办公室"
+FINANCE_NAME = "财务部门（举报奖励资金）"
 from accounts.admin import ROLES
 
 
@@ -39,7 +40,7 @@ def init_instance(db: Session, data_dir: Path, params: Argon2Params | None = Non
     created = instance.create(data_dir, params)
     secrets_ = created[0] if created else instance.load(data_dir)
     ref = load_reference()
-    wanted = [(COORDINATION_CODE, COORDINATION_NAME, "coordination")] + [
+    wanted = [(COORDINATION_CODE, COORDINATION_NAME, "coordination"), (FINANCE_CODE, FINANCE_NAME, "finance")] + [
         (code, name, "department") for code, name in ref.departments.items()
     ]
     made: list[str] = []
@@ -92,7 +93,7 @@ def demo_accounts(db: Session, data_dir: Path, recovery_private_hex: str | None)
         raise RuntimeError("demo accounts must be created together with the instance (use a fresh data dir)")
     plan = [
         ("handler", "fire"), ("head", "fire"), ("coordinator", COORDINATION_CODE),
-        ("finance", None), ("auditor", None), ("admin", None),
+        ("finance", FINANCE_CODE), ("auditor", None), ("admin", None),
     ]
     logins: list[dict[str, Any]] = []
     for role, dept_code in plan:

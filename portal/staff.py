@@ -53,7 +53,7 @@ def queue_page() -> str:
     if f.query:
         d.audit("search", None, words=len(f.query.split()))
         get_db().commit()
-    departments = list(get_db().scalars(select(Department).order_by(Department.id)))
+    departments = list(get_db().scalars(select(Department).where(Department.kind != "finance").order_by(Department.id)))
     return render_template("staff/queue.html", page=page, f=f, counts=case_queue.cached_counts(get_db(), staff(), d.today),
                            today=d.today, states=states, reference=s.reference, departments=departments,
                            args=request.args, me=staff())
@@ -88,7 +88,8 @@ def render_case(report: Report, errors: dict[str, str] | None = None, values: di
     except Forbidden:
         abort(403)
     get_db().commit()  # the view_report audit entry
-    departments = list(get_db().scalars(select(Department).where(Department.active).order_by(Department.id)))
+    departments = list(get_db().scalars(select(Department).where(Department.active, Department.kind != "finance")
+                                        .order_by(Department.id)))
     return render_template("staff/case.html", v=view, errors=errors or {}, values=values or {}, notice=notice,
                            states=states, me=staff(), departments=departments, today=d.today,
                            reference=state().reference, min_date=d.today.isoformat()), status

@@ -21,7 +21,7 @@ def test_demo_creates_departments_and_one_login_per_role(tmp_path: Path) -> None
     data = json.loads(out.stdout)
     roles = {login["role"] for login in data["logins"]}
     assert roles == {"handler", "head", "coordinator", "finance", "auditor", "admin"}
-    assert data["departments"] == 15  # 14 of the taxonomy + the coordinating office
+    assert data["departments"] == 16  # 14 of the taxonomy + the coordinating office + the finance office
     assert all(len(login["password"]) >= 12 for login in data["logins"])
     again = _run(["demo"], tmp_path)  # idempotent, prints the same logins
     assert again.returncode == 0 and data["logins"][0]["password"] in again.stdout

@@ -20,7 +20,7 @@ from tests.conftest import Env, jpeg_with_exif, number_of, submit_report
 from tests.portal.staff_helpers import staff_login
 
 ROLES = [("handler", "fire"), ("head", "fire"), ("coordinator", "coordination"), ("auditor", None),
-         ("finance", None), ("admin", None)]
+         ("finance", "finance"), ("admin", None)]
 DEPT_ONLY = {"accept", "not_accept", "reject", "start_check", "request_extension", "finish_check", "rectify",
              "inspection", "reply", "close", "progress", "identity_request", "identity_view"}
 HEAD_ONLY = {"sign_off", "approve_extension", "identity_decide"}
@@ -62,7 +62,7 @@ def refused(role: str, scope: str, kind: str) -> bool:
     if kind == "admin":
         return role != "admin"
     if kind == "keyholder":
-        return role not in ("head", "coordinator")
+        return role not in ("head", "coordinator", "finance")
     action = kind.split(":", 1)[1]
     if role not in ("handler", "head", "coordinator"):
         return True
