@@ -6,9 +6,9 @@ from __future__ import annotations
 
 DEPARTMENT = frozenset({"handler", "head"})
 ACTION_ROLES: dict[str, frozenset[str]] = {
-    **{a: DEPARTMENT for a in ("accept", "not_accept", "reject", "start_check", "request_extension", "finish_check",
+    **{a: DEPARTMENT for a in ("reward_propose", "reward_extension", "accept", "not_accept", "reject", "start_check", "request_extension", "finish_check",
                                "rectify", "inspection", "reply", "close", "progress", "identity_request", "identity_view")},
-    **{a: frozenset({"head"}) for a in ("sign_off", "approve_extension", "identity_decide")},
+    **{a: frozenset({"head"}) for a in ("reward_approve", "reward_refuse", "sign_off", "approve_extension", "identity_decide")},
     **{a: frozenset({"coordinator"}) for a in ("supervise", "end_supervision")},
     **{a: DEPARTMENT | {"coordinator"} for a in ("transfer", "merge", "comment", "message")},
 }

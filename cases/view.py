@@ -13,6 +13,7 @@ from sqlalchemy import select
 
 from cases import clock, identity, states, supervision
 from cases.desk import Desk, can_see
+from cases.rewards import workflow as rewards_workflow
 from cases.states import Forbidden
 from cases.text import open_text
 from models import (
@@ -44,6 +45,7 @@ def metadata_view(desk: Desk, report: Report) -> dict[str, Any]:
     transfers = list(db.scalars(select(CaseTransfer).where(CaseTransfer.report_id == report.id).order_by(CaseTransfer.id)))
     depts = {d.id: d.name for d in db.scalars(select(Department))}
     sup = supervision.current(db, report)
+    reward = rewards_workflow.current(db, report)
     return {
         "report": report,
         "case": case,
@@ -58,6 +60,9 @@ def metadata_view(desk: Desk, report: Report) -> dict[str, Any]:
         "reveals": list(db.scalars(select(IdentityReveal).where(IdentityReveal.report_id == report.id).order_by(IdentityReveal.id))),
         "trail": _trail(desk, report),
         "ledger": ledger_entry(report),
+        "reward": reward,
+        "reward_names": _names(desk, {i for i in (reward.proposed_by, reward.head_by, reward.finance_by, reward.refused_by)
+                                      if i}) if reward else {},
     }
 
 
@@ -176,4 +181,4 @@ def available_actions(desk: Desk, report: Report) -> set[str]:
         out.add("progress")
     if dept and report.sealed_identity is not None:
         out.add("identity_request")
-    return out
+    return out | rewards_workflow.case_actions(desk, report)

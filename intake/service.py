@@ -338,6 +338,7 @@ def reporter_view(db: Session, ctx: IntakeContext, access: ReporterAccess) -> di
         "attachments": attachments,
         "content": content,
         **_objection(r),
+        "reward": _reward(db, r),
     }
 
 
@@ -348,6 +349,27 @@ def _objection(r: Report) -> dict[str, Any]:
     c = r.case
     open_ = bool(c and c.replied_at and c.objection_due and not c.rechecks and today_cst() <= c.objection_due)
     return {"objection_open": open_, "objection_due": c.objection_due.isoformat() if c and c.objection_due else None}
+
+
+REPORTER_REWARD_LABELS = {
+    "approved": "奖励已核定，待您申领",
+    "claimed": "已申领，等待财务部门支付",
+    "paid": "已支付",
+    "forfeited": "逾期未申领，视为放弃（如有正当理由，请留言申请延期）",
+}
+
+
+def _reward(db: Session, r: Report) -> dict[str, Any] | None:
+    """The reward notice, once finance has approved it (earlier stages are internal)."""
+    from cases.calendar import today_cst
+    from cases.rewards.workflow import claim_open, current
+
+    w = current(db, r)
+    if w is None or w.status not in REPORTER_REWARD_LABELS:
+        return None
+    return {"status": w.status, "label": REPORTER_REWARD_LABELS[w.status], "amount": w.amount_yuan, "quote": w.quote,
+            "claim_due": w.claim_due.isoformat() if w.claim_due else None, "claim_open": claim_open(w, today_cst()),
+            "method": w.claim_method, "anonymous": r.anonymous}
 
 
 def post_message(db: Session, access: ReporterAccess, body: str, sender: str = "reporter") -> None:

@@ -33,6 +33,12 @@ EVENT_LABELS = {
     "routed_review": "区安委会办公室人工分派",
     "escalated_head": "临近期限，已提醒部门负责人",
     "escalated_coordination": "已超期，已报区安委会办公室",
+    "reward_proposed": "承办部门提出奖励申请",
+    "reward_notice": "举报奖励已核定，请在领取期限内申领",
+    "reward_claimed": "您已申领举报奖励",
+    "reward_paid": "举报奖励已支付",
+    "reward_forfeited": "逾期未申领，奖励视为放弃",
+    "reward_extended": "奖励领取期限经批准延长",
 }
 
 

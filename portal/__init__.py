@@ -125,7 +125,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     csrf.init_app(app)
     limiter.init_app(app)
 
-    from portal import admin, api, audit_views, case_actions, errors, public, staff, staff_auth  # noqa: F401
+    from portal import admin, api, audit_views, case_actions, errors, finance, public, staff, staff_auth  # noqa: F401
 
     app.register_blueprint(public.bp)
     app.register_blueprint(api.bp)
@@ -133,6 +133,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.register_blueprint(staff.bp)
     app.register_blueprint(admin.bp)
     app.register_blueprint(audit_views.bp)
+    app.register_blueprint(finance.bp)
     csrf.exempt(api.bp)  # no cookies on the API: PoW and bearer tokens instead
     limiter.request_filter(lambda: request.endpoint == "static")
     errors.register(app)
@@ -142,6 +143,12 @@ def create_app(settings: Settings | None = None) -> Flask:
 
     app.jinja_env.globals["timeline_label"] = lambda kind: public_status(kind, event=True)
     app.jinja_env.globals["audit_label"] = lambda code: ACTION_LABELS.get(code, code)
+    from cases.rewards import workflow as reward_workflow
+
+    app.jinja_env.globals["rewards"] = reward_workflow
+    from cases.rewards.claims import DECLARATION
+
+    app.jinja_env.globals["claim_declaration"] = DECLARATION
 
     app.after_request(headers.apply)
     app.before_request(_housekeeping)
@@ -181,8 +188,11 @@ def _housekeeping() -> None:
             from cases.supervision import escalate
             from models.base import utcnow
 
+            from cases.rewards.claims import forfeit_expired
+
             with s.sessions() as db:
                 escalate(db, utcnow())
+                forfeit_expired(db, s.audit_key)
     except Exception:  # never fail a reporter's request over housekeeping
         logging.getLogger(__name__).warning("housekeeping failed", exc_info=False)
 

@@ -16,6 +16,8 @@ from werkzeug.datastructures import MultiDict
 from cases import handling, identity, lifecycle, supervision
 from cases.desk import Desk, can_read
 from cases.permissions import may_attempt
+from cases.rewards import workflow as rewards
+from cases.rewards.workflow import Recorded
 from cases.lifecycle import Decision
 from cases.states import ENFORCEMENT_KINDS, CaseError, Forbidden
 from models import Report
@@ -203,6 +205,42 @@ def _identity_view(d: Desk, r: Report, f: Form) -> Any:
     data = identity.view_identity(d, r)
     get_db().commit()
     return render_template("staff/identity.html", report=r, identity=data)
+
+
+def _recorded(f: Form) -> Recorded:
+    deaths = _int(f, "deaths_concealed", "瞒报死亡人数") if (f.get("deaths_concealed") or "").strip() else 0
+    joint = _int(f, "joint_reporters", "联名举报人数") if (f.get("joint_reporters") or "").strip() else 1
+    return Recorded(report_type=f.get("report_type", ""), internal=f.get("internal") == "on",
+                    listed_situation=f.get("listed_situation") == "on", deaths_concealed=deaths,
+                    accident_grade=f.get("accident_grade") or None, joint_reporters=joint,
+                    already_known=f.get("already_known") == "on")
+
+
+@action("reward_propose")
+def _reward_propose(d: Desk, r: Report, f: Form) -> str:
+    reward = rewards.propose(d, r, _recorded(f))
+    return f"已提出奖励申请：按规则计算 {reward.amount_yuan:,} 元，待部门负责人审批。"
+
+
+@action("reward_approve")
+def _reward_approve(d: Desk, r: Report, f: Form) -> str:
+    rewards.head_approve(d, r)
+    return "已同意，奖励申请已送财务部门审批。"
+
+
+@action("reward_refuse")
+def _reward_refuse(d: Desk, r: Report, f: Form) -> str:
+    reward = rewards.current(d.db, r)
+    if reward is None:
+        raise CaseError("没有待审批的奖励申请。")
+    rewards.refuse(d, r, reward, f.get("refusal_reason", ""))
+    return "已驳回奖励申请。"
+
+
+@action("reward_extension")
+def _reward_extension(d: Desk, r: Report, f: Form) -> str:
+    rewards.request_extension(d, r, _int(f, "days", "延长天数"), f.get("reason", ""))
+    return "已申请延长领取期限，待财务部门审批。"
 
 
 @bp.post("/case/<number>/<action>")

@@ -163,15 +163,20 @@ def cmd_audit(settings: Settings, action: str, expected: str | None) -> int:
 
 
 def cmd_escalate(settings: Settings) -> int:
-    """Run from cron (e.g. hourly): raise late cases to the head and the coordinating office."""
+    """Run from cron (e.g. hourly): raise late cases to the head and the coordinating office, and
+    forfeit rewards whose claim window has closed (unless an extension request is pending)."""
+    from audit.chain import derive_audit_key
+    from cases.rewards.claims import forfeit_expired
     from cases.supervision import escalate
     from models.base import utcnow
+    from secure_store import instance
 
     engine, db = _session(settings)
     with db:
         result = escalate(db, utcnow())
+        forfeited = forfeit_expired(db, derive_audit_key(instance.load(settings.data_dir).mac_key))
     engine.dispose()
-    print(f"预警：提醒部门负责人 {result.to_head} 件，报区安委会办公室 {result.to_coordination} 件")
+    print(f"预警：提醒部门负责人 {result.to_head} 件，报区安委会办公室 {result.to_coordination} 件；逾期未领取奖励 {forfeited} 笔")
     return 0
 
 
@@ -192,7 +197,7 @@ def main(argv: list[str] | None = None) -> int:
     audit = sub.add_parser("audit", help="审计日志：verify 核验哈希链，head 打印链头（请在服务器外记录）")
     audit.add_argument("action", choices=["verify", "head"])
     audit.add_argument("--expect", help="此前记录的链头 SEQ:HASH，用于发现被删除的末尾记录")
-    sub.add_parser("escalate", help="临近期限和超期案件预警（由定时任务运行）")
+    sub.add_parser("escalate", help="临近期限和超期案件预警、逾期未领取奖励的处理（由定时任务运行）")
     totp = sub.add_parser("totp", help="打印某个 TOTP 密钥当前的6位验证码（仅用于演示账号）")
     totp.add_argument("secret")
     args = parser.parse_args(argv)

@@ -162,11 +162,12 @@ def _expired() -> Response:
 
 
 def _case_page(access: service.ReporterAccess, notice: str = "", errors: dict[str, str] | None = None,
-               draft: str = "", pending: list[PendingUpload] | None = None, status: int = 200) -> tuple[str, int]:
+               draft: str = "", pending: list[PendingUpload] | None = None, status: int = 200,
+               claim_values: dict[str, str] | None = None) -> tuple[str, int]:
     view = service.reporter_view(get_db(), state().intake, access)
     return (
         render_template("followup_case.html", r=view, token=access.token, notice=notice, errors=errors or {},
-                        draft=draft, pending=pending or []),
+                        draft=draft, pending=pending or [], cv=claim_values or {}),
         status,
     )
 
@@ -220,6 +221,26 @@ def followup_objection() -> tuple[str, int]:
         db.rollback()
         return _case_page(access, errors={"objection": exc.message}, status=400)
     return _case_page(access, notice="已提出异议，承办部门将在30日内复查并答复。")
+
+
+@bp.post("/follow-up/reward/claim")
+def followup_reward_claim() -> tuple[str, int]:
+    from cases.rewards.claims import ClaimForm, claim, format_code
+    from cases.states import CaseError
+
+    access = _access()
+    f = request.form
+    form = ClaimForm(method=f.get("method", ""), declaration=f.get("declaration") == "on", payee_name=f.get("payee_name", ""),
+                     bank_name=f.get("bank_name", ""), account=f.get("account", ""), id_number=f.get("id_number", ""))
+    db = get_db()
+    try:
+        code = claim(db, state().secrets.mac_key, state().audit_key, access.report, form)
+        db.commit()
+    except CaseError as exc:
+        db.rollback()
+        return _case_page(access, errors={exc.field or "claim": exc.message}, claim_values=f.to_dict(), status=400)
+    return render_template("reward_claimed.html", token=access.token, number=access.report.number,
+                           code=format_code(code), method=form.method, anonymous=access.report.anonymous), 200
 
 
 @bp.post("/follow-up/certificate")

@@ -70,6 +70,8 @@ def home() -> Response | str:
         return redirect(url_for("staff.queue"))  # type: ignore[return-value]
     if role == "admin":
         return redirect(url_for("admin.users"))  # type: ignore[return-value]
+    if role == "finance":
+        return redirect(url_for("finance.home"))  # type: ignore[return-value]
     return render_template("staff/home.html", me=staff())
 
 

@@ -72,6 +72,31 @@ def current(db: Any, report: Report) -> Reward | None:
                      .order_by(Reward.status.in_(LIVE_STATUSES).desc(), Reward.id.desc()).limit(1))
 
 
+def case_actions(desk: Desk, report: Report) -> set[str]:
+    """Which reward forms the case page offers (the functions still check everything)."""
+    role, case = desk.staff.role, report.case
+    if role not in DEPARTMENT_ROLES or case is None:
+        return set()
+    reward = current(desk.db, report)
+    live = reward is not None and reward.status in LIVE_STATUSES
+    out: set[str] = set()
+    if not live and case.conclusion in ("confirmed", "partly") and case.replied_at is not None and case.reward_eligible:
+        out.add("reward_propose")
+    if reward is not None and reward.status == "proposed" and role == "head" and reward.proposed_by != desk.staff.user_id:
+        out |= {"reward_approve", "reward_refuse"}
+    if reward is not None and reward.status in ("approved", "forfeited") and reward.extension_requested_by is None:
+        out.add("reward_extension")
+    return out
+
+
+def default_type(report: Report) -> str:
+    """The checked type to preselect: the check's hazard level, or triage's type if it is rewardable."""
+    case = report.case
+    if report.report_type in ("illegal_operation", "concealed_accident"):
+        return report.report_type
+    return "general_hazard" if case is not None and case.hazard_level == "general" else "major_hazard"
+
+
 def case_facts(desk: Desk, report: Report, rec: Recorded) -> Facts:
     """The quote's facts from the case record: fines, confiscations, conclusion, merge, dates."""
     case = report.case

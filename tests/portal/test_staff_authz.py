@@ -15,15 +15,16 @@ from sqlalchemy import select
 import triage
 from models import Attachment, Report
 from portal.case_actions import ACTIONS
+from portal.finance import ACTIONS as FINANCE_ACTIONS
 from tests.cases.conftest import add_member, file_to
 from tests.conftest import Env, jpeg_with_exif, number_of, submit_report
 from tests.portal.staff_helpers import staff_login
 
 ROLES = [("handler", "fire"), ("head", "fire"), ("coordinator", "coordination"), ("auditor", None),
          ("finance", "finance"), ("admin", None)]
-DEPT_ONLY = {"accept", "not_accept", "reject", "start_check", "request_extension", "finish_check", "rectify",
+DEPT_ONLY = {"reward_propose", "reward_extension", "accept", "not_accept", "reject", "start_check", "request_extension", "finish_check", "rectify",
              "inspection", "reply", "close", "progress", "identity_request", "identity_view"}
-HEAD_ONLY = {"sign_off", "approve_extension", "identity_decide"}
+HEAD_ONLY = {"reward_approve", "reward_refuse", "sign_off", "approve_extension", "identity_decide"}
 COORD_ONLY = {"supervise", "end_supervision"}
 SHARED = {"transfer", "merge", "comment", "message"}
 WORKBENCH = {"handler", "head", "coordinator", "auditor"}
@@ -43,6 +44,11 @@ ROUTES: list[tuple[str, str, str]] = [
     ("POST", "/staff/admin/users/{u}/reset", "admin"),
     ("POST", "/staff/admin/users/{u}/active", "admin"),
     ("POST", "/staff/admin/users/{u}/custodian", "admin"),
+    ("GET", "/staff/finance/", "finance_read"),
+    ("POST", "/staff/finance/budget", "finance"),
+    ("GET", "/staff/finance/payouts.xlsx", "finance_read"),
+    ("GET", "/staff/finance/reward/{n}", "finance_read"),
+    *[("POST", f"/staff/finance/reward/{{n}}/{a}", "finance") for a in FINANCE_ACTIONS],
     ("GET", "/staff/admin/members", "keyholder"),
     ("POST", "/staff/admin/members/{u}/grant", "keyholder"),
 ]
@@ -61,6 +67,10 @@ def refused(role: str, scope: str, kind: str) -> bool:
         return role != "auditor"
     if kind == "admin":
         return role != "admin"
+    if kind == "finance":
+        return role != "finance"
+    if kind == "finance_read":
+        return role not in ("finance", "auditor")
     if kind == "keyholder":
         return role not in ("head", "coordinator", "finance")
     action = kind.split(":", 1)[1]
@@ -126,7 +136,7 @@ def test_anonymous_is_sent_to_login(world: dict[str, Any]) -> None:
 def test_every_staff_route_is_in_the_matrix(world: dict[str, Any]) -> None:
     app = world["app"]
     covered = {rule.replace("{n}", "<number>").replace("{a}", "<public_id>").replace("{u}", "<int:user_id>") for _, rule, _ in ROUTES}
-    covered |= {"/staff/case/<number>/<action>", "/staff/audit/export.<fmt>"}
+    covered |= {"/staff/case/<number>/<action>", "/staff/audit/export.<fmt>", "/staff/finance/reward/<number>/<action>"}
     login_pages = {"/staff/login", "/staff/login/password", "/staff/login/enrol", "/staff/login/code", "/staff/logout"}
     missing = [r.rule for r in app.url_map.iter_rules() if r.rule.startswith("/staff") and r.rule not in covered | login_pages]
     assert not missing, f"staff routes missing from the authorisation matrix: {missing}"
