@@ -13,14 +13,15 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from tests.conftest import (drop_pg_database, form_tokens, jpeg_with_exif, login, new_pg_database, pdf_with_author,
-                            provision, receipt_of, require, solve_pow, submit_report)
+from tests.conftest import (drop_pg_database, form_tokens, jpeg_with_exif, login, new_pg_database, number_of,
+                            pdf_with_author, provision, receipt_of, require, solve_pow, submit_report)
 
 CANARY = "金丝雀CANARY7Q"
-CANARIES = [CANARY, "CANARY-EXIF", "CANARY-AUTHOR", "13912345678", "11010519491231002X", "甄士隐", "203.0.113.77"]
+ACCOUNT = "62284800999977776666"  # the bank account a reward claim carries
+CANARIES = [CANARY, "CANARY-EXIF", "CANARY-AUTHOR", "13912345678", "11010519491231002X", "甄士隐", "203.0.113.77", ACCOUNT]
 
 
-def _exercise(client) -> None:
+def _exercise(client) -> tuple[str, str]:
     r = submit_report(client, {"description": f"{CANARY} 化工厂储罐区泄漏 {CANARY}", "address": f"{CANARY}路",
                                "enterprise": f"{CANARY}化工有限公司", "observed": "2026-11-20",
                                "identity_mode": "named", "name": "甄士隐", "phone": "13912345678",
@@ -29,6 +30,7 @@ def _exercise(client) -> None:
                       files=[(jpeg_with_exif("CANARY-EXIF"), f"{CANARY}.jpg"), (pdf_with_author("CANARY-AUTHOR"), "a.pdf")])
     assert r.status_code == 200
     receipt = receipt_of(r.get_data(as_text=True))
+    number = number_of(r.get_data(as_text=True))
     # a failed attempt leaves a pending upload in the spool: it must be encrypted too
     bad = submit_report(client, {"description": "", "address": CANARY}, files=[(jpeg_with_exif("CANARY-EXIF"), "p.jpg")])
     assert bad.status_code == 400
@@ -44,6 +46,43 @@ def _exercise(client) -> None:
                                                "phone": "13912345678", "pow": {"challenge": pw["challenge"], "nonce": solve(pw["challenge"], pw["bits"])}})
     assert api.status_code == 201
     client.get("/report")  # render pages after the fact, too
+    return number, receipt
+
+
+def _claim_reward(env, client, number: str, receipt: str) -> None:  # type: ignore[no-untyped-def]
+    """Take the named report through to an approved reward and claim it with canary bank details."""
+    from cases import handling, lifecycle
+    from cases.lifecycle import Decision
+    from cases.rewards import claims, workflow
+    from tests.cases.conftest import add_member, desk_for, load
+
+    handler, head, fin = (add_member(env, "handler", "emergency"), add_member(env, "head", "emergency"),
+                          add_member(env, "finance", "finance"))
+    with env.db() as db:
+        r = load(db, number)
+        lifecycle.transfer(desk_for(env, db, add_member(env, "coordinator", "coordination")), r, "emergency", "危化品储存")
+        db.commit()
+        d = desk_for(env, db, handler)
+        lifecycle.accept(d, r)
+        lifecycle.start_check(d, r)
+        lifecycle.finish_check(d, r, conclusion="confirmed", summary="储罐泄漏属实", hazard_level="major",
+                               enterprise_name="某化工公司", decisions=[Decision("fine", 50_000)])
+        handling.reply(d, r, decision="罚款并整改", reward_eligible=True)
+        workflow.propose(d, r, workflow.Recorded("major_hazard", internal=True))
+        fd = desk_for(env, db, fin)
+        workflow.set_budget(fd, r.department_id, fd.today.year, 1_000_000)
+        workflow.head_approve(desk_for(env, db, head), r)
+        workflow.finance_approve(fd, r, workflow.current(db, r))
+        db.commit()
+    t = form_tokens(login(client, receipt).get_data(as_text=True))
+    resp = client.post("/follow-up/reward/claim", data={**t, "method": "bank", "payee_name": "甄士隐", "bank_name": "农业银行",
+                                                        "account": ACCOUNT, "declaration": "on"})
+    assert resp.status_code == 200 and "claim-code" in resp.get_data(as_text=True)
+    with env.db() as db:
+        r = load(db, number)
+        payee = claims.payee_details(desk_for(env, db, fin), r, workflow.current(db, r))  # audited, logged without details
+        assert payee["account"] == ACCOUNT
+        db.commit()
 
 
 def _scan_bytes(blob: bytes, where: str) -> list[str]:
@@ -76,7 +115,8 @@ def test_canary_is_nowhere_at_rest(backend: str, tmp_path: Path, caplog: pytest.
         client = app.test_client()
         client.environ_base["REMOTE_ADDR"] = "203.0.113.77"
         caplog.set_level(logging.DEBUG)
-        _exercise(client)
+        number, receipt = _exercise(client)
+        _claim_reward(env, client, number, receipt)
         app.extensions["aqjb"].engine.dispose()
 
         found = _scan_dir(tmp_path)  # data dir incl. SQLite file, WAL, keys, store, spool, logs
