@@ -45,6 +45,18 @@ ACTION_LABELS: dict[str, str] = {
     "supervise_end": "解除督办",
     "search": "检索举报",
     "audit_verify": "核验审计日志",
+    "reward_propose": "提出举报奖励申请",
+    "reward_head_approve": "部门负责人批准奖励",
+    "reward_finance_approve": "财务批准奖励并通知举报人",
+    "reward_refuse": "驳回奖励申请",
+    "reward_extension_request": "申请延长奖励领取期限",
+    "reward_extension_approve": "批准延长奖励领取期限",
+    "reward_extension_refuse": "驳回延长奖励领取期限",
+    "reward_claim": "举报人申领奖励",
+    "reward_payee_view": "查看收款信息（解密）",
+    "reward_payout": "登记奖励支付",
+    "reward_forfeit": "逾期未领取，奖励视为放弃",
+    "reward_budget_set": "设定举报奖励预算",
 }
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")

@@ -190,3 +190,27 @@ def certificate() -> tuple[Response, int]:
     if access is None:
         return _error(401, "未登录或会话已过期，请用查询码重新登录")
     return jsonify(service.certificate_for(access.report, state().intake)), 200
+
+
+@bp.post("/report/reward/claim")
+def claim_reward() -> tuple[Response, int]:
+    """The reward claim of the receipt portal, for mini-programs and hotline operators' apps."""
+    from cases.rewards.claims import ClaimForm, claim, format_code
+    from cases.states import CaseError
+
+    access = _bearer()
+    if access is None:
+        return _error(401, "未登录或会话已过期，请用查询码重新登录")
+    data = request.get_json(silent=True)
+    if not isinstance(data, dict):
+        return _error(400, "请求体须为JSON对象")
+    text = {k: data.get(k) if isinstance(data.get(k), str) else "" for k in ("method", "payee_name", "bank_name", "account", "id_number")}
+    form = ClaimForm(declaration=data.get("declaration") is True, **text)
+    db = get_db()
+    try:
+        code = claim(db, state().secrets.mac_key, state().audit_key, access.report, form)
+        db.commit()
+    except CaseError as exc:
+        db.rollback()
+        return _error(400, "申领未完成", {exc.field or "claim": exc.message})
+    return jsonify({"claim_code": format_code(code), "shown_once": True}), 201

@@ -28,7 +28,7 @@ def team(env: Env) -> dict[str, object]:
         "other_head": add_member(env, "head", "housing"),
         "coordinator": add_member(env, "coordinator", "coordination"),
         "auditor": add_member(env, "auditor", None),
-        "finance": add_member(env, "finance", None),
+        "finance": add_member(env, "finance", "finance"),
     }
 
 

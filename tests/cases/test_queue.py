@@ -73,7 +73,7 @@ def test_departments_see_only_their_own_and_auditors_all(env: Env, dept_reports)
         auditor = context(db, add_member(env, "auditor", None))
         seen = queue(db, auditor, QueueFilter(status="all", department_id=water_id), TODAY)
         assert set(numbers) <= {r.number for r in seen.rows}
-        finance = context(db, add_member(env, "finance", None))
+        finance = context(db, add_member(env, "finance", "finance"))
         assert queue(db, finance, QueueFilter(status="all"), TODAY).total == 0
 
 

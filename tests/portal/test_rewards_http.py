@@ -23,12 +23,15 @@ ACCOUNT = "6217000012345678"
 
 
 @pytest.fixture
-def replied_report(env: Env, app, monkeypatch: pytest.MonkeyPatch) -> tuple[str, str]:  # type: ignore[no-untyped-def]
-    """An anonymous internal report to 应急管理 (emergency), checked, fined ¥10,000 and replied as eligible."""
-    monkeypatch.setattr(triage, "route", lambda t, **kw: triage.TriageResult(department="emergency", confidence=0.9, needs_review=False))
+def replied_report(env: Env, app, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest) -> tuple[str, str]:  # type: ignore[no-untyped-def]
+    """An anonymous internal report, checked, fined ¥10,000 and replied as eligible. The department
+    is 应急管理 unless the test is marked ``reward_department`` (one no other test budgets for)."""
+    marker = request.node.get_closest_marker("reward_department")
+    dept = marker.args[0] if marker else "emergency"
+    monkeypatch.setattr(triage, "route", lambda t, **kw: triage.TriageResult(department=dept, confidence=0.9, needs_review=False))
     html = submit_report(app.test_client(), {"description": "我是厂里员工，车间粉尘除尘器坏了三个月，老板不让停产", "internal": "on"}).get_data(as_text=True)
     number, receipt = number_of(html), receipt_of(html)
-    handler = add_member(env, "handler", "emergency")
+    handler = add_member(env, "handler", dept)
     with env.db() as db:
         d = desk_for(env, db, handler)
         r = load(db, number)
@@ -47,10 +50,11 @@ def _reporter_page(app, receipt: str):  # type: ignore[no-untyped-def]
     return client, html, form_tokens(html)
 
 
+@pytest.mark.reward_department("forestry")
 def test_reward_from_proposal_to_payout(env: Env, app, replied_report) -> None:  # type: ignore[no-untyped-def]
     number, receipt = replied_report
-    handler = staff_login(app, add_member(env, "handler", "emergency"))
-    head = staff_login(app, add_member(env, "head", "emergency"))
+    handler = staff_login(app, add_member(env, "handler", "forestry"))
+    head = staff_login(app, add_member(env, "head", "forestry"))
     fin_member = add_member(env, "finance", "finance")
     fin = staff_login(app, fin_member)
 
@@ -66,10 +70,10 @@ def test_reward_from_proposal_to_payout(env: Env, app, replied_report) -> None: 
     assert "4,000 元" in page and "待部门负责人审批" in page and "reward_approve" not in page
 
     assert head.post(f"/staff/case/{number}/reward_approve", data={"csrf_token": head.csrf}).status_code == 400  # no budget yet
-    resp = fin.post("/staff/finance/budget", data={"csrf_token": fin.csrf, "department": "emergency", "year": str(date.today().year),
+    resp = fin.post("/staff/finance/budget", data={"csrf_token": fin.csrf, "department": "forestry", "year": str(date.today().year),
                                                    "amount": "五万"})
     assert resp.status_code == 400 and "预算金额请填写整数" in resp.get_data(as_text=True)
-    resp = fin.post("/staff/finance/budget", data={"csrf_token": fin.csrf, "department": "emergency",
+    resp = fin.post("/staff/finance/budget", data={"csrf_token": fin.csrf, "department": "forestry",
                                                    "year": str(date.today().year), "amount": "50,000"})
     assert resp.status_code == 302
     assert head.post(f"/staff/case/{number}/reward_approve", data={"csrf_token": head.csrf}).status_code == 302
@@ -146,3 +150,37 @@ def test_finance_lands_on_its_own_page(env: Env, app) -> None:  # type: ignore[n
     fin = staff_login(app, add_member(env, "finance", "finance"))
     resp = fin.get("/staff/home")
     assert resp.status_code == 302 and resp.headers["Location"].endswith("/staff/finance/")
+
+
+def test_the_api_shows_the_notice_and_takes_the_claim(env: Env, app, replied_report) -> None:  # type: ignore[no-untyped-def]
+    from cases.rewards import workflow
+    from cases.rewards.workflow import Recorded
+    from intake.pow import solve
+    from models import Department
+
+    number, receipt = replied_report
+    handler, head, fin = add_member(env, "handler", "emergency"), add_member(env, "head", "emergency"), add_member(env, "finance", "finance")
+    with env.db() as db:
+        r = load(db, number)
+        workflow.propose(desk_for(env, db, handler), r, Recorded("major_hazard"))
+        fd = desk_for(env, db, fin)
+        dept = db.scalar(select(Department.id).where(Department.code == "emergency"))
+        workflow.set_budget(fd, dept, fd.today.year, workflow.committed(db, dept, fd.today.year) + 3000)
+        workflow.head_approve(desk_for(env, db, head), r)
+        workflow.finance_approve(fd, r, workflow.current(db, r))
+        db.commit()
+    client = app.test_client()
+    pw = client.get("/api/v1/pow?purpose=login").get_json()
+    token = client.post("/api/v1/sessions", json={"receipt": receipt, "pow": {"challenge": pw["challenge"],
+                                                                              "nonce": solve(pw["challenge"], pw["bits"])}}).get_json()["token"]
+    auth = {"Authorization": f"Bearer {token}"}
+    view = client.get("/api/v1/report", headers=auth).get_json()
+    assert view["reward"]["amount"] == 3000 and view["reward"]["claim_open"] is True
+    resp = client.post("/api/v1/report/reward/claim", headers=auth, json={"method": "bank", "payee_name": "赵六",
+                                                                          "bank_name": "建设银行", "account": ACCOUNT, "declaration": "yes"})
+    assert resp.status_code == 400 and "declaration" in resp.get_json()["errors"]
+    resp = client.post("/api/v1/report/reward/claim", headers=auth, json={"method": "bank", "payee_name": "赵六",
+                                                                          "bank_name": "建设银行", "account": ACCOUNT, "declaration": True})
+    assert resp.status_code == 201 and len(resp.get_json()["claim_code"].replace(" ", "")) == 12
+    assert client.get("/api/v1/report", headers=auth).get_json()["reward"]["status"] == "claimed"
+    assert client.post("/api/v1/report/reward/claim", json={}).status_code == 401

@@ -115,8 +115,9 @@ def test_session_row_holds_no_usable_key(env: Env, app) -> None:  # type: ignore
         assert len(row.token_hash) == 32
 
 
-@pytest.mark.parametrize("role,lands", [("finance", "财务功能"), ("admin", "账号管理"), ("auditor", "案件队列")])
-def test_each_role_lands_on_its_own_page(env: Env, app, role: str, lands: str) -> None:  # type: ignore[no-untyped-def]
-    client = staff_login(app, add_member(env, role, None))
+@pytest.mark.parametrize("role,dept,lands", [("finance", "finance", "待财务审批"), ("admin", None, "账号管理"),
+                                             ("auditor", None, "案件队列")])
+def test_each_role_lands_on_its_own_page(env: Env, app, role: str, dept: str | None, lands: str) -> None:  # type: ignore[no-untyped-def]
+    client = staff_login(app, add_member(env, role, dept))
     resp = client.get("/staff/home", follow_redirects=True)
     assert resp.status_code == 200 and lands in resp.get_data(as_text=True)
