@@ -180,6 +180,15 @@ def cmd_escalate(settings: Settings) -> int:
     return 0
 
 
+def cmd_doctor(settings: Settings, workers: int) -> int:
+    """Check this deployment's configuration; exit 1 on any error (use it to gate a deploy)."""
+    from portal.doctor import Context, report, run
+
+    findings = run(Context(settings, workers))
+    print(report(findings))
+    return 1 if any(f.level == "error" for f in findings) else 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m portal", description="安全生产举报平台")
     sub = parser.add_subparsers(dest="cmd", required=True)
@@ -198,6 +207,9 @@ def main(argv: list[str] | None = None) -> int:
     audit.add_argument("action", choices=["verify", "head"])
     audit.add_argument("--expect", help="此前记录的链头 SEQ:HASH，用于发现被删除的末尾记录")
     sub.add_parser("escalate", help="临近期限和超期案件预警、逾期未领取奖励的处理（由定时任务运行）")
+    doctor = sub.add_parser("doctor", help="检查部署配置（密钥权限、数据库、Redis、时钟、磁盘），逐项说明问题和修复方法")
+    doctor.add_argument("--workers", type=int, default=int(os.environ.get("PORTAL_WORKERS", "2")),
+                        help="计划运行的 gunicorn 工作进程数（默认 PORTAL_WORKERS 或 2）")
     totp = sub.add_parser("totp", help="打印某个 TOTP 密钥当前的6位验证码（仅用于演示账号）")
     totp.add_argument("secret")
     args = parser.parse_args(argv)
@@ -218,6 +230,8 @@ def main(argv: list[str] | None = None) -> int:
         return cmd_audit(settings, args.action, args.expect)
     if args.cmd == "escalate":
         return cmd_escalate(settings)
+    if args.cmd == "doctor":
+        return cmd_doctor(settings, args.workers)
     if args.cmd == "totp":
         import pyotp
 
