@@ -57,6 +57,7 @@ ACTION_LABELS: dict[str, str] = {
     "reward_payout": "登记奖励支付",
     "reward_forfeit": "逾期未领取，奖励视为放弃",
     "reward_budget_set": "设定举报奖励预算",
+    "retention_purge": "保存期满销毁举报内容",
 }
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")

@@ -50,6 +50,7 @@ class Report(Base):
     key_epoch: Mapped[int] = mapped_column(default=0)
     reporter_public_key: Mapped[bytes | None] = mapped_column(LargeBinary(32))
     triage_model: Mapped[str] = mapped_column(String(60), default="none")
+    purged_at: Mapped[datetime | None] = mapped_column(UTCDateTime())  # retention: content and keys destroyed
     # sealed
     sealed_content: Mapped[bytes] = mapped_column(LargeBinary)
     sealed_identity: Mapped[bytes | None] = mapped_column(LargeBinary)

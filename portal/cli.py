@@ -180,6 +180,24 @@ def cmd_escalate(settings: Settings) -> int:
     return 0
 
 
+def cmd_purge(settings: Settings, dry_run: bool) -> int:
+    """Run from cron (daily): destroy the content and keys of closed reports past their retention."""
+    from audit.chain import derive_audit_key
+    from cases import retention
+    from secure_store import instance
+    from secure_store.files import FileStore
+
+    engine, db = _session(settings)
+    with db:
+        done = retention.run(db, FileStore(settings.data_dir / "store"), derive_audit_key(instance.load(settings.data_dir).mac_key),
+                             dry_run=dry_run)
+    engine.dispose()
+    verb = "将销毁" if dry_run else "已销毁"
+    detail = "，".join(f"{k} {v} 件" for k, v in sorted(done.items())) or "无"
+    print(f"{verb}保存期满的举报：{sum(done.values())} 件（{detail}）")
+    return 0
+
+
 def cmd_doctor(settings: Settings, workers: int) -> int:
     """Check this deployment's configuration; exit 1 on any error (use it to gate a deploy)."""
     from portal.doctor import Context, report, run
@@ -207,6 +225,8 @@ def main(argv: list[str] | None = None) -> int:
     audit.add_argument("action", choices=["verify", "head"])
     audit.add_argument("--expect", help="此前记录的链头 SEQ:HASH，用于发现被删除的末尾记录")
     sub.add_parser("escalate", help="临近期限和超期案件预警、逾期未领取奖励的处理（由定时任务运行）")
+    purge = sub.add_parser("purge", help="销毁保存期满的已办结举报的内容、附件和密钥（由定时任务每日运行）")
+    purge.add_argument("--dry-run", action="store_true", help="只列出将被销毁的数量，不做任何改动")
     doctor = sub.add_parser("doctor", help="检查部署配置（密钥权限、数据库、Redis、时钟、磁盘），逐项说明问题和修复方法")
     doctor.add_argument("--workers", type=int, default=int(os.environ.get("PORTAL_WORKERS", "2")),
                         help="计划运行的 gunicorn 工作进程数（默认 PORTAL_WORKERS 或 2）")
@@ -230,6 +250,8 @@ def main(argv: list[str] | None = None) -> int:
         return cmd_audit(settings, args.action, args.expect)
     if args.cmd == "escalate":
         return cmd_escalate(settings)
+    if args.cmd == "purge":
+        return cmd_purge(settings, args.dry_run)
     if args.cmd == "doctor":
         return cmd_doctor(settings, args.workers)
     if args.cmd == "totp":

@@ -86,7 +86,7 @@ def render_case(report: Report, errors: dict[str, str] | None = None, values: di
                 notice: str = "", status: int = 200) -> tuple[str, int]:
     d = desk()
     try:
-        view = metadata_view(d, report) if staff().role == "auditor" else case_view(d, report)
+        view = metadata_view(d, report) if staff().role == "auditor" or report.purged_at else case_view(d, report)
     except Forbidden:
         abort(403)
     get_db().commit()  # the view_report audit entry
