@@ -198,6 +198,44 @@ def cmd_purge(settings: Settings, dry_run: bool) -> int:
     return 0
 
 
+def cmd_backup(settings: Settings, out: str) -> int:
+    """An encrypted backup only the offline recovery key opens (see portal/backup.py)."""
+    from portal.backup import BackupError, create
+
+    try:
+        fd = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        print(f"错误：{out} 已存在，不会覆盖。", file=sys.stderr)
+        return 2
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            manifest = create(settings.data_dir, settings.database_url, fh)
+    except BackupError as exc:
+        os.unlink(out)
+        print(f"错误：{exc}", file=sys.stderr)
+        return 1
+    print(f"已写入加密备份 {out}（数据库 {manifest['database']}，文件 {manifest['files']} 个）。恢复须使用离线恢复密钥。")
+    return 0
+
+
+def cmd_restore(settings: Settings, path: str) -> int:
+    """Restore a backup into an empty PORTAL_DATA_DIR and DATABASE_URL; the recovery key on stdin."""
+    from portal.backup import BackupError, restore
+
+    key = sys.stdin.readline().strip()
+    try:
+        with open(path, "rb") as fh:
+            manifest = restore(fh, key, settings.data_dir, settings.database_url)
+    except FileNotFoundError:
+        print(f"错误：找不到备份文件 {path}", file=sys.stderr)
+        return 2
+    except BackupError as exc:
+        print(f"错误：{exc}", file=sys.stderr)
+        return 1
+    print(f"已恢复 {manifest['created_at']} 的备份到 {settings.data_dir}。请运行 `python -m portal migrate` 和 `python -m portal doctor`。")
+    return 0
+
+
 def cmd_doctor(settings: Settings, workers: int) -> int:
     """Check this deployment's configuration; exit 1 on any error (use it to gate a deploy)."""
     from portal.doctor import Context, report, run
@@ -225,6 +263,10 @@ def main(argv: list[str] | None = None) -> int:
     audit.add_argument("action", choices=["verify", "head"])
     audit.add_argument("--expect", help="此前记录的链头 SEQ:HASH，用于发现被删除的末尾记录")
     sub.add_parser("escalate", help="临近期限和超期案件预警、逾期未领取奖励的处理（由定时任务运行）")
+    backup = sub.add_parser("backup", help="写出加密备份（数据库、密钥、加密文件），只有离线恢复密钥能解开")
+    backup.add_argument("--out", required=True, help="备份文件路径（不会覆盖已有文件）")
+    restore = sub.add_parser("restore", help="把备份恢复到空的数据目录和空数据库；从标准输入读取恢复密钥")
+    restore.add_argument("file")
     purge = sub.add_parser("purge", help="销毁保存期满的已办结举报的内容、附件和密钥（由定时任务每日运行）")
     purge.add_argument("--dry-run", action="store_true", help="只列出将被销毁的数量，不做任何改动")
     doctor = sub.add_parser("doctor", help="检查部署配置（密钥权限、数据库、Redis、时钟、磁盘），逐项说明问题和修复方法")
@@ -250,6 +292,10 @@ def main(argv: list[str] | None = None) -> int:
         return cmd_audit(settings, args.action, args.expect)
     if args.cmd == "escalate":
         return cmd_escalate(settings)
+    if args.cmd == "backup":
+        return cmd_backup(settings, args.out)
+    if args.cmd == "restore":
+        return cmd_restore(settings, args.file)
     if args.cmd == "purge":
         return cmd_purge(settings, args.dry_run)
     if args.cmd == "doctor":
