@@ -236,6 +236,49 @@ def cmd_restore(settings: Settings, path: str) -> int:
     return 0
 
 
+def _audit_key(settings: Settings) -> bytes:
+    from audit.chain import derive_audit_key
+    from secure_store import instance
+
+    return derive_audit_key(instance.load(settings.data_dir).mac_key)
+
+
+def cmd_create_admin(settings: Settings, username: str, display_name: str) -> int:
+    from accounts.auth import LoginError
+    from portal.provisioning import create_admin
+
+    engine, db = _session(settings)
+    try:
+        with db:
+            password = create_admin(db, _audit_key(settings), username, display_name)
+    except LoginError as exc:
+        print(f"错误：{exc.message}", file=sys.stderr)
+        return 1
+    finally:
+        engine.dispose()
+    print(f"已创建管理员 {username}，临时密码（只显示这一次，首次登录须修改）：\n{password}")
+    return 0
+
+
+def cmd_grant_key(settings: Settings, department: str, username: str) -> int:
+    """Key ceremony: the recovery key (stdin) opens a department key for its first key holder."""
+    from accounts.auth import LoginError
+    from portal.provisioning import grant_from_recovery
+
+    key = sys.stdin.readline().strip()
+    engine, db = _session(settings)
+    try:
+        with db:
+            grant_from_recovery(db, _audit_key(settings), department, username, key)
+    except LoginError as exc:
+        print(f"错误：{exc.message}", file=sys.stderr)
+        return 1
+    finally:
+        engine.dispose()
+    print(f"已将 {department} 的部门密钥授予 {username}（已记入审计日志）。此后由其在工作台为本部门成员授权。")
+    return 0
+
+
 def cmd_doctor(settings: Settings, workers: int) -> int:
     """Check this deployment's configuration; exit 1 on any error (use it to gate a deploy)."""
     from portal.doctor import Context, report, run
@@ -269,6 +312,12 @@ def main(argv: list[str] | None = None) -> int:
     restore.add_argument("file")
     purge = sub.add_parser("purge", help="销毁保存期满的已办结举报的内容、附件和密钥（由定时任务每日运行）")
     purge.add_argument("--dry-run", action="store_true", help="只列出将被销毁的数量，不做任何改动")
+    ca = sub.add_parser("create-admin", help="密钥仪式：创建第一个系统管理员账号（打印一次临时密码）")
+    ca.add_argument("username")
+    ca.add_argument("--name", default="", help="显示名")
+    gk = sub.add_parser("grant-key", help="密钥仪式：用离线恢复密钥（从标准输入读取）把部门密钥授予该部门第一位成员")
+    gk.add_argument("--department", required=True, help="部门代码，如 fire、coordination、finance")
+    gk.add_argument("--username", required=True)
     doctor = sub.add_parser("doctor", help="检查部署配置（密钥权限、数据库、Redis、时钟、磁盘），逐项说明问题和修复方法")
     doctor.add_argument("--workers", type=int, default=int(os.environ.get("PORTAL_WORKERS", "2")),
                         help="计划运行的 gunicorn 工作进程数（默认 PORTAL_WORKERS 或 2）")
@@ -298,6 +347,10 @@ def main(argv: list[str] | None = None) -> int:
         return cmd_restore(settings, args.file)
     if args.cmd == "purge":
         return cmd_purge(settings, args.dry_run)
+    if args.cmd == "create-admin":
+        return cmd_create_admin(settings, args.username, args.name)
+    if args.cmd == "grant-key":
+        return cmd_grant_key(settings, args.department, args.username)
     if args.cmd == "doctor":
         return cmd_doctor(settings, args.workers)
     if args.cmd == "totp":

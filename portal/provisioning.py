@@ -112,3 +112,52 @@ def demo_accounts(db: Session, data_dir: Path, recovery_private_hex: str | None)
     with os.fdopen(fd, "w", encoding="utf-8") as fh:
         json.dump(logins, fh, ensure_ascii=False, indent=2)
     return logins
+
+
+def create_admin(db: Session, audit_key: bytes, username: str, display_name: str) -> str:
+    """The key ceremony's first account: an administrator with a temporary password (returned,
+    to be changed at first login). Administrators never hold a department key."""
+    from accounts.admin import new_user, temporary_password
+    from accounts.auth import LoginError
+    from audit.chain import Actor, record
+
+    username = username.strip()
+    if not username or len(username) > 60 or not all(c.isalnum() or c in "-_." for c in username):
+        raise LoginError("用户名只能包含字母、数字和 - _ .，最长60个字符。", "username")
+    if db.scalar(select(StaffUser.id).where(StaffUser.username == username)):
+        raise LoginError("该用户名已存在。", "username")
+    password = temporary_password()
+    new_user(db, username, password, "admin", (display_name or username).strip()[:60], None)
+    record(db, audit_key, actor=Actor.system(), action="config_change", target_type="staff", target_id=username,
+           details={"op": "create_admin", "via": "key-ceremony"})
+    db.commit()
+    return password
+
+
+def grant_from_recovery(db: Session, audit_key: bytes, department_code: str, username: str, recovery_private_hex: str) -> None:
+    """Give a department's (or office's) first key holder the key, opened with the offline
+    recovery key. Only to a member of that department who has set their own password (the
+    administrator knows the temporary one)."""
+    from accounts.auth import LoginError
+    from audit.chain import Actor, record
+    from secure_store import envelope
+
+    dept = db.scalar(select(Department).where(Department.code == department_code))
+    if dept is None:
+        raise LoginError(f"没有代码为 {department_code} 的部门。", "department")
+    user = db.scalar(select(StaffUser).where(StaffUser.username == username))
+    if user is None or user.department_id != dept.id or not user.active:
+        raise LoginError(f"{username} 不是 {dept.name} 的在职成员。", "username")
+    if user.must_change_password:
+        raise LoginError(f"{username} 尚未用临时密码登录并设置自己的密码，不能授予密钥。", "username")
+    if db.scalar(select(DepartmentGrant.id).where(DepartmentGrant.user_id == user.id, DepartmentGrant.department_id == dept.id)):
+        raise LoginError(f"{username} 已持有 {dept.name} 的密钥。", "username")
+    try:
+        private = department_private_from_recovery(db, department_code, recovery_private_hex)
+    except (ValueError, envelope.DecryptionError) as exc:
+        raise LoginError("恢复密钥不正确。", "recovery_key") from exc
+    db.add(DepartmentGrant(department_id=dept.id, user_id=user.id,
+                           wrapped_key=keyring.grant_department_key(private, dept.code, user.personal_public_key)))
+    record(db, audit_key, actor=Actor.system(), action="config_change", target_type="staff", target_id=username,
+           details={"op": "grant_department_key", "department": dept.code, "via": "recovery-key"})
+    db.commit()
