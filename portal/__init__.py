@@ -182,7 +182,7 @@ def _housekeeping() -> None:
     s = state()
     try:
         with s.sessions() as db:
-            housekeeping.run(db, s.store)
+            housekeeping.run(db, s.store, orphans=False)
         if now - _last_escalation >= ESCALATION_INTERVAL_S:  # cron may run it more often
             _last_escalation = now
             from cases.supervision import escalate
@@ -193,6 +193,7 @@ def _housekeeping() -> None:
             with s.sessions() as db:
                 escalate(db, utcnow())
                 forfeit_expired(db, s.audit_key)
+                housekeeping.sweep_orphans(db, s.store)
     except Exception:  # never fail a reporter's request over housekeeping
         logging.getLogger(__name__).warning("housekeeping failed", exc_info=False)
 

@@ -10,6 +10,7 @@ import json
 from typing import Any
 
 from flask import Blueprint, Response, jsonify, request
+from sqlalchemy.exc import SQLAlchemyError
 
 from intake import pow as pow_
 from intake import service
@@ -71,6 +72,17 @@ def pow_challenge() -> Response | tuple[Response, int]:
 
 @bp.post("/reports")
 def create_report() -> tuple[Response, int]:
+    try:
+        return _create_report()
+    except (OSError, SQLAlchemyError) as exc:  # disk full, database down: nothing was filed
+        get_db().rollback()
+        from portal.public import _unavailable
+
+        _unavailable(exc)
+        return _error(503, "系统暂时无法保存举报，本次没有提交成功，请稍后重试")
+
+
+def _create_report() -> tuple[Response, int]:
     s = state()
     data = _payload()
     pending, upload_errors = collect(request, s.store, field="files") if request.files else ([], [])

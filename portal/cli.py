@@ -130,7 +130,8 @@ def cmd_cleanup(settings: Settings) -> int:
     with db:
         done = housekeeping.run(db, FileStore(settings.data_dir / "store"))
     engine.dispose()
-    print(f"清理：过期上传暂存 {done['spools']} 个，过期防刷记录 {done['pow_spent']} 条，过期查询会话 {done['sessions']} 个")
+    print(f"清理：过期上传暂存 {done['spools']} 个，过期防刷记录 {done['pow_spent']} 条，过期查询会话 {done['sessions']} 个，"
+          f"无主加密文件 {done['orphans']} 个")
     return 0
 
 

@@ -50,6 +50,18 @@ def register(app: Flask) -> None:
             return exc.response
         return _render(exc.code or 500)
 
+    @app.errorhandler(OSError)
+    def _storage(exc: OSError):  # type: ignore[no-untyped-def]
+        """The disk failed or filled up (often while a request was being parsed, before any view)."""
+        log.error("storage failure on %s: %s", request.endpoint, failure_summary(exc))
+        if request.endpoint == "public.report_submit":
+            from portal import public
+
+            return public._form_page({}, {"form": public.UNAVAILABLE}, [], 503)
+        if request.path.startswith("/api/"):
+            return _render(503, "系统暂时无法保存，本次没有提交成功，请稍后重试")
+        return _render(503, "系统暂时无法保存（服务器存储故障），您的操作没有完成，请稍后重试。")
+
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception):  # type: ignore[no-untyped-def]
         log.error("unhandled error on %s: %s", request.endpoint, failure_summary(exc))

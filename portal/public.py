@@ -10,6 +10,7 @@ import json
 from typing import Any
 
 from flask import Blueprint, Response, abort, jsonify, render_template, request
+from sqlalchemy.exc import SQLAlchemyError
 
 from intake import pow as pow_
 from intake import service
@@ -68,11 +69,29 @@ def report_form() -> tuple[str, int]:
     return _form_page()
 
 
+# What a reporter is told when the server cannot store the report (disk full, database down):
+# nothing was filed, no receipt exists, what they typed is still in the form.
+UNAVAILABLE = ("系统暂时无法保存举报（服务器存储或数据库故障），本次没有提交成功，也没有生成查询码。"
+               "您填写的内容已保留，请稍后再点“提交”。如果危险正在发生，请立即拨打119或110。")
+
+
+def _unavailable(exc: BaseException) -> None:
+    import logging
+
+    from secure_store.logsafe import failure_summary
+
+    logging.getLogger(__name__).error("report not stored: %s", failure_summary(exc))
+
+
 @bp.post("/report")
 def report_submit() -> tuple[str, int] | str:
     s = state()
-    values = request.form.to_dict()
-    pending, upload_errors = collect(request, s.store)
+    try:
+        values = request.form.to_dict()  # parsing spools (encrypted) uploads to disk
+        pending, upload_errors = collect(request, s.store)
+    except OSError as exc:  # the disk filled up while the upload was being written
+        _unavailable(exc)
+        return _form_page({}, {"form": UNAVAILABLE}, [], 503)
     errors: dict[str, str] = {}
     if upload_errors:
         errors["attachments"] = "；".join(upload_errors)
@@ -84,9 +103,14 @@ def report_submit() -> tuple[str, int] | str:
         return _form_page(values, errors, pending, 400)
 
     db = get_db()
-    result = pow_.verify_and_spend(db, s.secrets.mac_key, values.get("pow_challenge", ""),
-                                   values.get("pow_nonce", ""), s.settings.pow_bits, "submit")
-    db.commit()
+    try:
+        result = pow_.verify_and_spend(db, s.secrets.mac_key, values.get("pow_challenge", ""),
+                                       values.get("pow_nonce", ""), s.settings.pow_bits, "submit")
+        db.commit()
+    except SQLAlchemyError as exc:  # the database is down: keep everything, say so
+        db.rollback()
+        _unavailable(exc)
+        return _form_page(values, {"form": UNAVAILABLE}, pending, 503)
     if result not in (pow_.PowResult.OK, pow_.PowResult.MISSING):
         return _form_page(values, {"form": pow_.MESSAGES[result]}, pending, 400)
     limit = "SUBMIT_POW" if result is pow_.PowResult.OK else "SUBMIT_NOPOW"
@@ -98,6 +122,10 @@ def report_submit() -> tuple[str, int] | str:
         s.store.delete_tmp(exc.upload.spool_name)
         rest = [p for p in pending if p.spool_name != exc.upload.spool_name]
         return _form_page(values, {"attachments": str(exc)}, rest, 400)
+    except (OSError, SQLAlchemyError) as exc:  # nothing was committed: the uploads stay pending
+        db.rollback()
+        _unavailable(exc)
+        return _form_page(values, {"form": UNAVAILABLE}, pending, 503)
     return render_template(
         "receipt.html",
         number=filed.number,

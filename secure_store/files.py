@@ -163,6 +163,16 @@ class FileStore:
     def delete_tmp(self, tmp_name: str) -> None:
         self.tmp_path(tmp_name).unlink(missing_ok=True)
 
+    def stored_older_than(self, max_age_s: float) -> Iterator[str]:
+        """Storage names of files older than ``max_age_s`` (candidates for the orphan sweep)."""
+        cutoff = time.time() - max_age_s
+        for p in self.files.glob("??/*"):
+            try:
+                if p.stat().st_mtime < cutoff and len(p.name) == 32:
+                    yield p.name
+            except FileNotFoundError:
+                continue
+
     def cleanup_tmp(self, max_age_s: float) -> int:
         """Remove spool files older than ``max_age_s`` (abandoned uploads, crashed requests)."""
         cutoff = time.time() - max_age_s
