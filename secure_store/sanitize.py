@@ -96,6 +96,24 @@ def strip_image(data: bytes, kind: Kind) -> tuple[bytes, str]:
     return out.getvalue(), "image/png"
 
 
+_ACTIVE = {"/JavaScript", "/Launch", "/SubmitForm", "/ImportData", "/RichMediaExecute"}
+
+
+def _strip_annotation_actions(page) -> None:  # type: ignore[no-untyped-def]
+    """Staff open evidence PDFs: links and widgets must not run scripts, launch programs or send
+    forms. The document-level actions (/OpenAction, /Names/JavaScript) are not copied at all,
+    because the writer rebuilds the file page by page."""
+    from pypdf.generic import NameObject
+
+    for ref in page.get("/Annots") or []:
+        annot = ref.get_object()
+        if "/AA" in annot:
+            del annot[NameObject("/AA")]
+        action = annot.get("/A")
+        if action is not None and action.get_object().get("/S") in _ACTIVE:
+            del annot[NameObject("/A")]
+
+
 def strip_pdf(data: bytes) -> bytes:
     from pypdf import PdfReader, PdfWriter
     from pypdf.generic import NameObject
@@ -109,6 +127,7 @@ def strip_pdf(data: bytes) -> bytes:
             for key in ("/Metadata", "/PieceInfo", "/AA"):
                 if key in page:
                     del page[NameObject(key)]
+            _strip_annotation_actions(page)
             writer.add_page(page)
         writer.metadata = None
         out = io.BytesIO()
