@@ -262,7 +262,8 @@ def case_action(number: str, action: str) -> Any:
     except CaseError as exc:
         db.rollback()
         db.expire_all()
-        return render_case(report, errors={exc.field or action: exc.message}, values=request.form.to_dict(), status=400)
+        return render_case(report, errors={exc.field or action: exc.message}, values=request.form.to_dict(), status=400,
+                           failed=action)
     if not isinstance(result, str):
         return result
     flash(result)

@@ -83,7 +83,8 @@ def report_or_404(number: str) -> Report:
 
 
 def render_case(report: Report, errors: dict[str, str] | None = None, values: dict[str, Any] | None = None,
-                notice: str = "", status: int = 200) -> tuple[str, int]:
+                notice: str = "", status: int = 200, failed: str = "") -> tuple[str, int]:
+    """The case page; ``failed`` names a refused action whose form comes back open with its errors."""
     d = desk()
     try:
         view = metadata_view(d, report) if staff().role == "auditor" or report.purged_at else case_view(d, report)
@@ -94,7 +95,7 @@ def render_case(report: Report, errors: dict[str, str] | None = None, values: di
                                         .order_by(Department.id)))
     return render_template("staff/case.html", v=view, errors=errors or {}, values=values or {}, notice=notice,
                            states=states, me=staff(), departments=departments, today=d.today,
-                           reference=state().reference, min_date=d.today.isoformat()), status
+                           reference=state().reference, min_date=d.today.isoformat(), failed=failed), status
 
 
 @bp.get("/case/<number>")
