@@ -71,7 +71,9 @@ def pg_database() -> Iterator[str]:
     with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{name}"')
     base = PG_ADMIN_URL.rsplit("/", 1)[0]
-    yield f"postgresql+psycopg://{base.split('://', 1)[1]}/{name}"
+    url = f"postgresql+psycopg://{base.split('://', 1)[1]}/{name}"
+    yield url
+    scan_pg(url)
     with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
@@ -160,6 +162,46 @@ def provision(data_dir: Path, database_url: str, backend: str) -> Env:
     return Env(data_dir, database_url, result.recovery_private_hex, backend)
 
 
+def scan_for_plaintext(blob: bytes, where: str) -> list[str]:
+    return [f"{t[:20]!r} in {where}" for t in SUBMITTED if t.encode("utf-8") in blob]
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _plaintext_scan_after_the_suite(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """After every test has run: no report text the suite submitted is anywhere under the test
+    instances' directories (SQLite files and WAL, keys, encrypted store, spools, logs, server
+    output) in clear. The PostgreSQL databases are scanned as they are dropped (pg_database)."""
+    yield
+    root = tmp_path_factory.getbasetemp()
+    found: list[str] = []
+    for p in root.rglob("*"):
+        if p.is_file() and "test-artifacts" not in p.parts and p.suffix not in (".png",):
+            found += scan_for_plaintext(p.read_bytes(), str(p.relative_to(root)))
+    found += _pg_findings
+    assert not found, "plaintext report text at rest after the suite:\n" + "\n".join(sorted(found)[:50])
+
+
+_pg_findings: list[str] = []
+
+
+def scan_pg(url: str) -> None:
+    """Every row of every table of a test database, as text (bytea decoded too)."""
+    import json
+
+    import psycopg
+
+    dsn = url.replace("postgresql+psycopg://", "postgresql://")
+    with psycopg.connect(dsn) as conn:
+        tables = [r[0] for r in conn.execute("select tablename from pg_tables where schemaname='public'")]
+        for t in tables:
+            for (row,) in conn.execute(f'select row_to_json(x)::text from "{t}" x'):
+                blob = row.encode()
+                for value in json.loads(row).values():
+                    if isinstance(value, str) and value.startswith("\\x"):
+                        blob += bytes.fromhex(value[2:])
+                _pg_findings.extend(scan_for_plaintext(blob, f"postgres {t}"))
+
+
 @pytest.fixture(scope="session", params=["sqlite", "postgres"])
 def env(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Env:
     """One provisioned instance per backend, shared by the tests of a session."""
@@ -199,8 +241,19 @@ def solve_pow(challenge: str) -> str:
     return solve(challenge, bits)
 
 
+# Every report text the suite submits; after the whole run nothing at rest may contain one in clear
+# (see _plaintext_scan_after_the_suite).
+SUBMITTED: set[str] = set()
+
+
+def remember(text: Any) -> None:
+    if isinstance(text, str) and len(text.strip()) >= 10:
+        SUBMITTED.add(text.strip())
+
+
 def submit_report(client: Any, data: dict[str, Any], files: list[tuple[bytes, str]] | None = None,
                   with_pow: bool = True) -> Any:
+    remember(data.get("description"))
     page = client.get("/report").get_data(as_text=True)
     t = form_tokens(page)
     payload: dict[str, Any] = {"csrf_token": t["csrf_token"], "pow_challenge": t["pow_challenge"]}

@@ -79,6 +79,9 @@ def file_to(env: Env, monkeypatch: pytest.MonkeyPatch, department: str | None, t
         route = lambda t, **kw: triage.TriageResult(department=department, confidence=0.95, needs_review=False,  # noqa: E731
                                                     urgency=urgency, urgency_score=80)
     monkeypatch.setattr(triage, "route", route)
+    from tests.conftest import remember
+
+    remember(text)
     data = validate_report({"description": text, **extra}, load_reference()).value
     assert data is not None
     with env.db() as db:
