@@ -216,8 +216,7 @@ def claim_reward() -> tuple[Response, int]:
     data = request.get_json(silent=True)
     if not isinstance(data, dict):
         return _error(400, "请求体须为JSON对象")
-    text = {k: data.get(k) if isinstance(data.get(k), str) else "" for k in ("method", "payee_name", "bank_name", "account", "id_number")}
-    form = ClaimForm(declaration=data.get("declaration") is True, **text)
+    form = ClaimForm.from_values(data, declaration=data.get("declaration") is True)
     db = get_db()
     try:
         code = claim(db, state().secrets.mac_key, state().audit_key, access.report, form)

@@ -258,8 +258,7 @@ def followup_reward_claim() -> tuple[str, int]:
 
     access = _access()
     f = request.form
-    form = ClaimForm(method=f.get("method", ""), declaration=f.get("declaration") == "on", payee_name=f.get("payee_name", ""),
-                     bank_name=f.get("bank_name", ""), account=f.get("account", ""), id_number=f.get("id_number", ""))
+    form = ClaimForm.from_values(f, declaration=f.get("declaration") == "on")
     db = get_db()
     try:
         code = claim(db, state().secrets.mac_key, state().audit_key, access.report, form)

@@ -68,6 +68,12 @@ class ClaimForm:
     account: str = ""
     id_number: str = ""
 
+    @classmethod
+    def from_values(cls, values: Any, declaration: bool) -> ClaimForm:
+        """From a posted form or a JSON object: text fields only (anything else counts as empty)."""
+        text = {k: v if isinstance(v := values.get(k), str) else "" for k in ("method", "payee_name", "bank_name", "account", "id_number")}
+        return cls(declaration=declaration, **text)
+
     def validated(self, anonymous: bool) -> dict[str, str]:
         """The payee details to seal, or CaseError at the first wrong field."""
         if self.method not in METHODS:

@@ -85,3 +85,22 @@ def _finish(driver: Any, request: pytest.FixtureRequest) -> None:
         driver.save_screenshot(str(ARTIFACTS / f"{name}.png"))
         (ARTIFACTS / f"{name}.html").write_text(driver.page_source, encoding="utf-8")
     driver.quit()
+
+
+def staff_browser_login(d: Any, live: LiveServer, member: Any, lands: str) -> None:
+    """Password, then the TOTP code, as a member would type them; waits for the landing page."""
+    import pyotp
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as EC
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    from tests.browser.test_handler_journey import _navigate
+
+    wait = WebDriverWait(d, 60)
+    d.get(live.url + "/staff/login")
+    wait.until(EC.presence_of_element_located((By.ID, "username"))).send_keys(member.username)
+    d.find_element(By.ID, "password").send_keys(member.password)
+    _navigate(d, d.find_element(By.CSS_SELECTOR, "main form button[type=submit]").click)
+    wait.until(EC.presence_of_element_located((By.ID, "code"))).send_keys(pyotp.TOTP(member.totp).now())
+    _navigate(d, d.find_element(By.CSS_SELECTOR, "main form button[type=submit]").click)
+    wait.until(EC.text_to_be_present_in_element((By.TAG_NAME, "h1"), lands))

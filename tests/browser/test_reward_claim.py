@@ -15,19 +15,14 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-import pyotp
 import pytest
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import WebDriverWait
 
-from cases import handling, lifecycle
-from cases.lifecycle import Decision
-from cases.rewards import workflow
-from cases.rewards.workflow import Recorded
-from models import Department
+from tests.browser.conftest import staff_browser_login
 from tests.browser.test_handler_journey import _navigate, head_browser  # noqa: F401 (a second Chromium)
-from tests.cases.conftest import Member, add_member, desk_for, load
+from tests.cases.conftest import add_member, approve_reward
 from tests.conftest import Env
 
 pytestmark = pytest.mark.browser
@@ -46,49 +41,10 @@ def _file_anonymously(d: Any, live: Any) -> tuple[str, str]:
     return d.find_element(By.ID, "report-number").text, d.find_element(By.ID, "receipt-code").text
 
 
-def _approve(env: Env, number: str) -> None:
-    """The department checks, replies and proposes; head and finance approve (three people)."""
-    handler, head, fin = add_member(env, "handler", "emergency"), add_member(env, "head", "emergency"), add_member(env, "finance", "finance")
-    with env.db() as db:
-        r = load(db, number)
-        from sqlalchemy import select
-
-        emergency = db.scalar(select(Department).where(Department.code == "emergency"))
-        assert emergency is not None
-        d = desk_for(env, db, handler)
-        # the report reached the coordinating office (manual routing in tests): dispatch it first
-        if r.department_id != emergency.id:
-            lifecycle.transfer(desk_for(env, db, add_member(env, "coordinator", "coordination")), r, "emergency", "喷漆作业属工贸行业")
-            db.commit()
-            d = desk_for(env, db, handler)
-        lifecycle.accept(d, r)
-        lifecycle.start_check(d, r)
-        lifecycle.finish_check(d, r, conclusion="confirmed", summary="喷漆房通风设施失效属实", hazard_level="major",
-                               enterprise_name="某家具厂", decisions=[Decision("fine", 30_000, "应急罚〔2026〕21号")])
-        handling.reply(d, r, decision="罚款3万元并责令整改", reward_eligible=True)
-        workflow.propose(d, r, Recorded("major_hazard", internal=True))
-        fd = desk_for(env, db, fin)
-        used = workflow.committed(db, emergency.id, fd.today.year)
-        workflow.set_budget(fd, emergency.id, fd.today.year, used + 1_000_000)
-        workflow.head_approve(desk_for(env, db, head), r)
-        workflow.finance_approve(fd, r, workflow.current(db, r))
-        db.commit()
-
-
-def _finance_login(d: Any, live: Any, m: Member) -> None:
-    d.get(live.url + "/staff/login")
-    _wait(d).until(EC.presence_of_element_located((By.ID, "username"))).send_keys(m.username)
-    d.find_element(By.ID, "password").send_keys(m.password)
-    _navigate(d, d.find_element(By.CSS_SELECTOR, "main form button[type=submit]").click)
-    _wait(d).until(EC.presence_of_element_located((By.ID, "code"))).send_keys(pyotp.TOTP(m.totp).now())
-    _navigate(d, d.find_element(By.CSS_SELECTOR, "main form button[type=submit]").click)
-    _wait(d).until(EC.text_to_be_present_in_element((By.TAG_NAME, "h1"), "举报奖励"))
-
-
 def test_anonymous_reporter_claims_with_the_receipt_alone(env: Env, live, browser_nojs, head_browser) -> None:  # noqa: F811
     d = browser_nojs
     number, receipt = _file_anonymously(d, live)
-    _approve(env, number)
+    approve_reward(env, number, fine=30_000)
 
     # a new visit: nothing but the receipt
     d.delete_all_cookies()
@@ -113,7 +69,7 @@ def test_anonymous_reporter_claims_with_the_receipt_alone(env: Env, live, browse
     # finance pays at the counter against the code the claimant shows
     f = head_browser
     fin = add_member(env, "finance", "finance")
-    _finance_login(f, live, fin)
+    staff_browser_login(f, live, fin, "举报奖励")
     link = _wait(f).until(EC.element_to_be_clickable((By.LINK_TEXT, number)))
     assert number in f.find_element(By.ID, "due").text
     _navigate(f, link.click)

@@ -11,34 +11,24 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Any
 
-import pyotp
 import pytest
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import Select
 
+from tests.browser.conftest import staff_browser_login
 from tests.browser.test_handler_journey import _done, _navigate, _open_from_queue, _section, _wait
-from tests.cases.conftest import Member, add_member, file_to
+from tests.cases.conftest import add_member, file_to
 from tests.conftest import Env
 
 pytestmark = pytest.mark.browser
-
-
-def _login(d: Any, live: Any, m: Member, lands: str) -> None:
-    d.get(live.url + "/staff/login")
-    _wait(d).until(EC.presence_of_element_located((By.ID, "username"))).send_keys(m.username)
-    d.find_element(By.ID, "password").send_keys(m.password)
-    _navigate(d, d.find_element(By.CSS_SELECTOR, "main form button[type=submit]").click)
-    _wait(d).until(EC.presence_of_element_located((By.ID, "code"))).send_keys(pyotp.TOTP(m.totp).now())
-    _navigate(d, d.find_element(By.CSS_SELECTOR, "main form button[type=submit]").click)
-    _wait(d).until(EC.text_to_be_present_in_element((By.TAG_NAME, "h1"), lands))
 
 
 def test_coordinator_dispatches_and_supervises(env: Env, live, browser_nojs, monkeypatch: pytest.MonkeyPatch) -> None:
     unrouted = file_to(env, monkeypatch, None, text="我们村口那个厂子晚上偷偷生产，味道很冲，不知道归谁管")
     fire_case = file_to(env, monkeypatch, "fire", text="商场安全出口被锁，消防通道堆满杂物")
     d = browser_nojs
-    _login(d, live, add_member(env, "coordinator", "coordination"), "案件队列")
+    staff_browser_login(d, live, add_member(env, "coordinator", "coordination"), "案件队列")
     _open_from_queue(d, unrouted)
     assert "偷偷生产" in d.find_element(By.ID, "report-content").text  # the office reads every report
     s = _section(d, "transfer")
@@ -64,7 +54,7 @@ def test_coordinator_dispatches_and_supervises(env: Env, live, browser_nojs, mon
 def test_auditor_reads_but_never_decrypts(env: Env, live, browser_js, monkeypatch: pytest.MonkeyPatch) -> None:
     number = file_to(env, monkeypatch, "fire", text="加油站油罐区有人用手机还抽烟，审计员不应看到这句")
     d = browser_js
-    _login(d, live, add_member(env, "auditor", None), "案件队列")
+    staff_browser_login(d, live, add_member(env, "auditor", None), "案件队列")
     _open_from_queue(d, number)
     main = d.find_element(By.TAG_NAME, "main").text
     assert "审计员不应看到这句" not in main and "不能查看举报内容" in main

@@ -93,3 +93,32 @@ def load(db: Session, number: str) -> Report:
     report = db.scalar(select(Report).where(Report.number == number))
     assert report is not None
     return report
+
+
+def approve_reward(env: Env, number: str, department: str = "emergency", fine: int = 30_000, internal: bool = True) -> int:
+    """Take a report (at the coordinating office or already at ``department``) through checking
+    and the reply to a finance-approved reward, with three different people and enough budget.
+    Returns the reward's amount."""
+    from cases import handling, lifecycle
+    from cases.lifecycle import Decision
+    from cases.rewards import workflow
+
+    handler, head, fin = add_member(env, "handler", department), add_member(env, "head", department), add_member(env, "finance", "finance")
+    with env.db() as db:
+        r = load(db, number)
+        if r.department.code != department:  # manual routing in tests: the coordinating office dispatches it
+            lifecycle.transfer(desk_for(env, db, add_member(env, "coordinator", "coordination")), r, department, "按职责移送核查")
+            db.commit()
+        d = desk_for(env, db, handler)
+        lifecycle.accept(d, r)
+        lifecycle.start_check(d, r)
+        lifecycle.finish_check(d, r, conclusion="confirmed", summary="现场核查情况属实", hazard_level="major",
+                               enterprise_name="某生产经营单位", decisions=[Decision("fine", fine, "罚〔2026〕1号")])
+        handling.reply(d, r, decision="罚款并责令整改", reward_eligible=True)
+        reward = workflow.propose(d, r, workflow.Recorded("major_hazard", internal=internal))
+        fd = desk_for(env, db, fin)
+        workflow.set_budget(fd, r.department_id, fd.today.year, workflow.committed(db, r.department_id, fd.today.year) + 1_000_000)
+        workflow.head_approve(desk_for(env, db, head), r)
+        workflow.finance_approve(fd, r, reward)
+        db.commit()
+        return reward.amount_yuan

@@ -51,36 +51,17 @@ def _exercise(client) -> tuple[str, str]:
 
 def _claim_reward(env, client, number: str, receipt: str) -> None:  # type: ignore[no-untyped-def]
     """Take the named report through to an approved reward and claim it with canary bank details."""
-    from cases import handling, lifecycle
-    from cases.lifecycle import Decision
     from cases.rewards import claims, workflow
-    from tests.cases.conftest import add_member, desk_for, load
+    from tests.cases.conftest import add_member, approve_reward, desk_for, load
 
-    handler, head, fin = (add_member(env, "handler", "emergency"), add_member(env, "head", "emergency"),
-                          add_member(env, "finance", "finance"))
-    with env.db() as db:
-        r = load(db, number)
-        lifecycle.transfer(desk_for(env, db, add_member(env, "coordinator", "coordination")), r, "emergency", "危化品储存")
-        db.commit()
-        d = desk_for(env, db, handler)
-        lifecycle.accept(d, r)
-        lifecycle.start_check(d, r)
-        lifecycle.finish_check(d, r, conclusion="confirmed", summary="储罐泄漏属实", hazard_level="major",
-                               enterprise_name="某化工公司", decisions=[Decision("fine", 50_000)])
-        handling.reply(d, r, decision="罚款并整改", reward_eligible=True)
-        workflow.propose(d, r, workflow.Recorded("major_hazard", internal=True))
-        fd = desk_for(env, db, fin)
-        workflow.set_budget(fd, r.department_id, fd.today.year, 1_000_000)
-        workflow.head_approve(desk_for(env, db, head), r)
-        workflow.finance_approve(fd, r, workflow.current(db, r))
-        db.commit()
+    approve_reward(env, number, fine=50_000)
     t = form_tokens(login(client, receipt).get_data(as_text=True))
     resp = client.post("/follow-up/reward/claim", data={**t, "method": "bank", "payee_name": "甄士隐", "bank_name": "农业银行",
                                                         "account": ACCOUNT, "declaration": "on"})
     assert resp.status_code == 200 and "claim-code" in resp.get_data(as_text=True)
     with env.db() as db:
         r = load(db, number)
-        payee = claims.payee_details(desk_for(env, db, fin), r, workflow.current(db, r))  # audited, logged without details
+        payee = claims.payee_details(desk_for(env, db, add_member(env, "finance", "finance")), r, workflow.current(db, r))  # audited, logged without details
         assert payee["account"] == ACCOUNT
         db.commit()
 
