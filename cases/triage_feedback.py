@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from models import Department, Report
@@ -48,8 +48,13 @@ class FeedbackSummary:
 
 def _corrections(db: Session) -> Iterator[tuple[Report, str]]:
     """(report, kind) for every correction; kind is ``department``, ``in_scope`` or ``out_of_scope``."""
-    q = (select(Report).options(selectinload(Report.wraps), selectinload(Report.case), selectinload(Report.department))
-         .where(Report.status.in_(ACCEPTED_STATES | {"not_accepted"})).order_by(Report.id))
+    # SQL keeps only candidates (a million-report instance has few corrections); Python decides.
+    candidate = or_(Report.status == "not_accepted", Report.triage_department.is_(None),
+                    Report.report_type == "out_of_scope", Department.code != Report.triage_department)
+    q = (select(Report).join(Department, Report.department_id == Department.id)
+         .options(selectinload(Report.wraps), selectinload(Report.case), selectinload(Report.department))
+         .where(Report.status.in_(ACCEPTED_STATES | {"not_accepted"}), candidate)
+         .order_by(Report.id).execution_options(yield_per=500))
     for report in db.scalars(q):
         final = report.department.code
         if report.status == "not_accepted":

@@ -1,4 +1,4 @@
-"""Staff corrections → sealed triage feedback → retraining, end to end on a real instance.
+"""Staff corrections → sealed triage feedback → retraining, end to end (SQLite and PostgreSQL).
 
 Reports are filed and moved through the real case functions (移送, 受理, 不予受理); the portal
 command opens them with the coordinating office's key unlocked from the recovery key on stdin and
@@ -48,8 +48,6 @@ def _file(env: Env, monkeypatch: pytest.MonkeyPatch, text: str, department: str,
 
 @pytest.fixture()
 def corrected(env: Env, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
-    if env.backend != "sqlite":
-        pytest.skip("the feedback round trip is exercised on SQLite")
     fire = add_member(env, "handler", "fire")
     culture = add_member(env, "handler", "culture_tourism")
     housing = add_member(env, "handler", "housing")
