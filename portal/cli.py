@@ -176,7 +176,8 @@ def cmd_escalate(settings: Settings) -> int:
     return 0
 
 
-def cmd_triage_feedback(settings: Settings, out: str | None, train: bool, artifacts: str | None) -> int:
+def cmd_triage_feedback(settings: Settings, out: str | None, train: bool, artifacts: str | None,
+                        data: str | None = None) -> int:
     """Staff corrections → triage training data, never as plaintext on disk.
 
     The offline recovery key is read from stdin (one line of hex), opens the coordinating office's
@@ -212,7 +213,7 @@ def cmd_triage_feedback(settings: Settings, out: str | None, train: bool, artifa
     print(f"更正反馈：检查 {summary.scanned} 件，改派 {summary.department} 件，非安全生产 {summary.out_of_scope} 件，"
           f"原判非安全生产 {summary.in_scope} 件，无法解密 {summary.unreadable} 件；共 {len(records)} 条", file=sys.stderr)
     if train:
-        art = model.train(merge_feedback(load_corpus(), records), log=lambda m: print(m, file=sys.stderr))
+        art = model.train(merge_feedback(load_corpus(data), records), log=lambda m: print(m, file=sys.stderr))
         path = model.save(art, artifacts)
         print(f"已用语料 + {len(records)} 条更正重新训练：{path}（model_version {art.model_version}）", file=sys.stderr)
         return 0
@@ -252,6 +253,7 @@ def main(argv: list[str] | None = None) -> int:
     tf_mode.add_argument("--out", help="加密反馈文件的路径（密钥打印在标准输出）")
     tf_mode.add_argument("--train", action="store_true", help="不写文件，直接在内存中用语料 + 反馈重新训练")
     tf.add_argument("--artifacts", default=None, help="分诊模型目录（默认 $TRIAGE_ARTIFACTS）")
+    tf.add_argument("--data", default=None, help="--train 使用的语料目录（默认 data/）")
     totp = sub.add_parser("totp", help="打印某个 TOTP 密钥当前的6位验证码（仅用于演示账号）")
     totp.add_argument("secret")
     args = parser.parse_args(argv)
@@ -273,7 +275,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.cmd == "escalate":
         return cmd_escalate(settings)
     if args.cmd == "triage-feedback":
-        return cmd_triage_feedback(settings, args.out, args.train, args.artifacts)
+        return cmd_triage_feedback(settings, args.out, args.train, args.artifacts, args.data)
     if args.cmd == "totp":
         import pyotp
 

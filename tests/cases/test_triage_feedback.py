@@ -125,3 +125,18 @@ def test_cli_exports_sealed_feedback_and_triage_trains_on_it(env: Env, corrected
                        env={**os.environ, "TRIAGE_STANDARDS": "0"}, timeout=300)
     assert t.returncode == 0, t.stderr
     assert f"feedback: {len(records)} records" in t.stdout and (tmp_path / "art" / "triage.joblib").exists()
+
+
+def test_cli_trains_in_memory_without_writing_feedback(env: Env, corrected: dict[str, str], tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    (data / "corpus").mkdir(parents=True)
+    shutil.copy(MINI, data / "corpus" / "mini.jsonl")
+    art = tmp_path / "art"
+    p = _portal(env, ["--train", "--artifacts", str(art), "--data", str(data)], env.recovery_hex + "\n", tmp_path)
+    assert p.returncode == 0, p.stderr
+    assert p.stdout == ""  # no key, no records: the corrections went straight into training
+    assert sorted(f.name for f in art.iterdir()) == ["meta.json", "triage.joblib"]
+    written = [f for f in tmp_path.rglob("*") if f.is_file() and f.parent.name not in ("corpus", "art")]
+    assert written == []
+    for part in (MOVED[:8], WAGES[:8], CHEMICAL[:8]):
+        assert part not in p.stderr and part not in (art / "meta.json").read_text(encoding="utf-8")
