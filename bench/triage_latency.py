@@ -45,6 +45,7 @@ def main() -> None:
     ap.add_argument("--artifacts", default=None)
     ap.add_argument("--texts", default="data/heldout/heldout.jsonl")
     ap.add_argument("--batch", type=int, default=64)
+    ap.add_argument("--no-semantic", action="store_true", help="skip the e5 standards mode (slow to load)")
     args = ap.parse_args()
     if args.artifacts:
         os.environ["TRIAGE_ARTIFACTS"] = args.artifacts
@@ -60,6 +61,8 @@ def main() -> None:
     modes = [("models only", {"TRIAGE_STANDARDS": "0"}),
              ("+ standards lexical (default)", {"TRIAGE_STANDARDS": "lexical"}),
              ("+ standards semantic (e5)", {"TRIAGE_STANDARDS": "semantic"})]
+    if args.no_semantic:
+        modes = modes[:2]
     for name, env in modes:
         os.environ.update(env)
         _time_single(texts[:10])  # warm (loads the encoder in the semantic mode)

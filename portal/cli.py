@@ -1,4 +1,5 @@
-"""``python -m portal``: init, demo, migrate, serve, verify-certificate, cleanup."""
+"""``python -m portal``: init, demo, migrate, serve, verify-certificate, cleanup, audit, escalate,
+triage-feedback."""
 
 from __future__ import annotations
 
@@ -289,6 +290,60 @@ def cmd_doctor(settings: Settings, workers: int) -> int:
     return 1 if any(f.level == "error" for f in findings) else 0
 
 
+def cmd_triage_feedback(settings: Settings, out: str | None, train: bool, artifacts: str | None,
+                        data: str | None = None) -> int:
+    """Staff corrections → triage training data, never as plaintext on disk.
+
+    The offline recovery key is read from stdin (one line of hex), opens the coordinating office's
+    key in memory, and that key opens every corrected report (``cases.triage_feedback``). With
+    ``--out FILE`` the records are sealed with a fresh AES-256-GCM key printed once on stdout (give
+    it to ``python -m triage train --feedback FILE`` on stdin); with ``--train`` the model is
+    retrained in this process and saved to the artifact directory — nothing else is written."""
+    from cases.triage_feedback import collect
+    from models.department import COORDINATION_CODE
+    from portal.provisioning import department_private_from_recovery
+    from triage import feedback, model
+    from triage.data import load_corpus, merge_feedback
+
+    recovery_hex = sys.stdin.readline().strip()
+    if not recovery_hex:
+        print("请在标准输入中提供离线恢复密钥（十六进制一行）", file=sys.stderr)
+        return 2
+    try:
+        current = model.load(artifacts)
+    except (OSError, ValueError):
+        current = None
+    engine, db = _session(settings)
+    try:
+        with db:
+            try:
+                private = department_private_from_recovery(db, COORDINATION_CODE, recovery_hex)
+            except Exception:  # noqa: BLE001 - wrong or malformed key: say so, print nothing else
+                print("恢复密钥无效，无法打开区安委会办公室的密钥", file=sys.stderr)
+                return 2
+            records, summary = collect(db, private, sector_scores=feedback.sector_scorer(current) if current else None)
+    finally:
+        engine.dispose()
+    print(f"更正反馈：检查 {summary.scanned} 件，改派 {summary.department} 件，非安全生产 {summary.out_of_scope} 件，"
+          f"原判非安全生产 {summary.in_scope} 件，无法解密 {summary.unreadable} 件；共 {len(records)} 条", file=sys.stderr)
+    if train:
+        art = model.train(merge_feedback(load_corpus(data), records), log=lambda m: print(m, file=sys.stderr))
+        path = model.save(art, artifacts)
+        print(f"已用语料 + {len(records)} 条更正重新训练：{path}（model_version {art.model_version}）", file=sys.stderr)
+        return 0
+    assert out is not None
+    key = feedback.new_key()
+    target = Path(out)
+    tmp = target.with_name(target.name + ".tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(feedback.seal(records, key))
+    os.replace(tmp, target)
+    print(f"已写入加密的反馈文件 {target}。解密密钥只显示这一次（训练时经标准输入提供）：", file=sys.stderr)
+    print(key.hex())
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m portal", description="安全生产举报平台")
     sub = parser.add_subparsers(dest="cmd", required=True)
@@ -322,6 +377,12 @@ def main(argv: list[str] | None = None) -> int:
     doctor = sub.add_parser("doctor", help="检查部署配置（密钥权限、数据库、Redis、时钟、磁盘），逐项说明问题和修复方法")
     doctor.add_argument("--workers", type=int, default=int(os.environ.get("PORTAL_WORKERS", "2")),
                         help="计划运行的 gunicorn 工作进程数（默认 PORTAL_WORKERS 或 2）")
+    tf = sub.add_parser("triage-feedback", help="把工作人员改派的举报加密导出为分诊训练反馈（恢复密钥从标准输入读入）")
+    tf_mode = tf.add_mutually_exclusive_group(required=True)
+    tf_mode.add_argument("--out", help="加密反馈文件的路径（密钥打印在标准输出）")
+    tf_mode.add_argument("--train", action="store_true", help="不写文件，直接在内存中用语料 + 反馈重新训练")
+    tf.add_argument("--artifacts", default=None, help="分诊模型目录（默认 $TRIAGE_ARTIFACTS）")
+    tf.add_argument("--data", default=None, help="--train 使用的语料目录（默认 data/）")
     totp = sub.add_parser("totp", help="打印某个 TOTP 密钥当前的6位验证码（仅用于演示账号）")
     totp.add_argument("secret")
     args = parser.parse_args(argv)
@@ -354,6 +415,8 @@ def main(argv: list[str] | None = None) -> int:
         return cmd_grant_key(settings, args.department, args.username)
     if args.cmd == "doctor":
         return cmd_doctor(settings, args.workers)
+    if args.cmd == "triage-feedback":
+        return cmd_triage_feedback(settings, args.out, args.train, args.artifacts, args.data)
     if args.cmd == "totp":
         import pyotp
 

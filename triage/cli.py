@@ -5,7 +5,8 @@ batch-classify exports, and check the generic pipeline on their own labelled dat
 without writing Python. Output is JSON (one object per line) so it composes with shell tools.
 
 Commands:
-  train    [--data DIR] [--out DIR] [--with-feedback PATH] [--heldout FILE]
+  train    [--data DIR] [--out DIR] [--with-feedback [PATH] | --feedback FILE] [--heldout FILE]
+           (--feedback: sealed staff corrections; their key is read from stdin)
   classify [--artifacts DIR]   (stdin: {"id":…, "text":…} per line; stdout: one JSON per line)
   eval     --data FILE.csv --text-col COL --label-col COL [--folds 5]
 """
@@ -39,11 +40,18 @@ def cmd_train(args: argparse.Namespace) -> int:
     data_dir = Path(args.data)
     records = load_corpus(data_dir)
     print(f"corpus: {len(records)} records from {data_dir / 'corpus'}")
-    if args.with_feedback is not None:
-        fb_path = Path(args.with_feedback) if args.with_feedback else feedback_path()
-        fb = load_records([fb_path])
+    fb_arg = args.feedback if args.feedback is not None else args.with_feedback
+    if fb_arg is not None:
+        from triage.feedback import FeedbackKeyError, load_feedback, parse_key  # noqa: PLC0415
+
+        fb_path = Path(fb_arg) if fb_arg else feedback_path()
+        try:  # a sealed file's key comes on stdin (one hex line), never as an argument
+            fb = load_feedback(fb_path, read_key=lambda: parse_key(sys.stdin.readline()))
+        except FeedbackKeyError as exc:
+            _err(f"cannot open feedback {fb_path}: {exc}")
+            return 2
         records = merge_feedback(records, fb)
-        print(f"feedback: {len(fb)} records from {fb_path} (total {len(records)})")
+        print(f"feedback: {len(fb)} records from {fb_path} (total {len(records)}; vocabulary from the corpus only)")
     if not records:
         _err("no training records found")
         return 2
@@ -142,7 +150,11 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--out", default=None, help="artifact directory (default $TRIAGE_ARTIFACTS or instance/triage)")
     t.add_argument(
         "--with-feedback", nargs="?", const="", default=None, metavar="PATH",
-        help="add staff corrections (JSONL file or directory; default $TRIAGE_FEEDBACK or data/feedback)",
+        help="add feedback: sealed files (key on stdin) or hand-written JSONL; default $TRIAGE_FEEDBACK or data/feedback",
+    )
+    t.add_argument(
+        "--feedback", default=None, metavar="FILE",
+        help="sealed feedback file from `python -m portal triage-feedback --out FILE` (key on stdin)",
     )
     t.add_argument("--heldout", default=None, help="held-out JSONL (default <data>/heldout/heldout.jsonl)")
     t.set_defaults(func=cmd_train)

@@ -117,15 +117,17 @@ def feedback_path() -> Path:
 
 
 def merge_feedback(records: list[dict[str, Any]], feedback: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Feedback replaces corpus records with the same id and is appended otherwise."""
+    """Feedback replaces corpus records with the same id and is appended otherwise. Merged
+    records carry ``_feedback: True`` so that training fits the vocabulary without them (report
+    text must not end up as n-gram strings in the artifact bundle; see ``triage.feedback``)."""
     by_id = {str(r.get("id")): i for i, r in enumerate(records) if r.get("id") is not None}
     out = list(records)
     for fb in feedback:
         key = str(fb.get("id")) if fb.get("id") is not None else None
         if key is not None and key in by_id:
-            out[by_id[key]] = {**out[by_id[key]], **fb}
+            out[by_id[key]] = {**out[by_id[key]], **fb, "_feedback": True}
         else:
-            out.append(fb)
+            out.append({**fb, "_feedback": True})
     return out
 
 

@@ -145,6 +145,8 @@ def data_hash(records: list[dict[str, Any]], cfg: PipelineConfig, extra: str = "
         h.update(r["_norm"].encode("utf-8"))
         for t in TARGETS:
             h.update(f"|{r.get(t)}".encode("utf-8"))
+        if r.get("_feedback"):  # feedback is not in the vocabulary: a different model
+            h.update(b"|feedback")
         h.update(b"\n")
     h.update(json.dumps(asdict(cfg), sort_keys=True, default=str).encode())
     h.update(extra.encode())
@@ -184,7 +186,11 @@ def train(
     recs = prepare(records)
     t0 = time.time()
     features = build_features(cfg)
-    X = features.fit_transform([r["_norm"] for r in recs]).tocsr()
+    # The vocabulary and idf come from the corpus only: feedback (decrypted staff corrections) is
+    # projected onto it, so no n-gram that occurs only in a real report is stored in the bundle.
+    base = [r["_norm"] for r in recs if not r.get("_feedback")] or [r["_norm"] for r in recs]
+    features.fit(base)
+    X = features.transform([r["_norm"] for r in recs]).tocsr()
     names = feature_names(features)
     if log:
         log(f"  features     {X.shape[1]} n-grams from {X.shape[0]} texts ({time.time() - t0:.1f}s)")

@@ -154,6 +154,20 @@ def test_standards_matches_are_attached_when_available(mini_triager, monkeypatch
     assert tri.classify(text).standard_matches == []
 
 
+def test_standards_are_not_searched_for_likely_out_of_scope_reports(mini_triager, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Below the out-of-scope decision but above STANDARDS_OOS_SKIP, no standard item is attached:
+    a topic word (燃气, 电梯) is not a hazard."""
+    pytest.importorskip("triage.standards")
+    monkeypatch.setenv("TRIAGE_STANDARDS_SEMANTIC", "0")
+    tri = routing.Triager(mini_triager.art, with_standards=True)
+    text = "化工厂仓库里硫酸和双氧水混放，超量储存危险化学品"
+    monkeypatch.setattr(routing, "STANDARDS_OOS_SKIP", 1.01)
+    found = tri.classify(text).standard_matches
+    monkeypatch.setattr(routing, "STANDARDS_OOS_SKIP", 0.0)  # every report counts as "likely out of scope"
+    assert tri.classify(text).standard_matches == []
+    assert found, "the in-scope report should match an item when the skip is off"
+
+
 def test_sector_ownership_follows_the_current_taxonomy(mini_triager, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import json
 
