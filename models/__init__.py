@@ -17,6 +17,7 @@ from models.case import (
     Supervision,
 )
 from models.department import Department, DepartmentGrant, StaffUser
+from models.oversight import TypicalCase
 from models.report import Attachment, KeyWrap, Message, Report, ReportEvent
 from models.search import SearchTerm
 from models.security import PowSpent, ReporterSession, StaffSession
@@ -43,4 +44,5 @@ __all__ = [
     "ReportEvent",
     "ReporterSession",
     "StaffUser",
+    "TypicalCase",
 ]

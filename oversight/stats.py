@@ -48,14 +48,18 @@ class StatsFilter:
         return lo, hi
 
 
-def scoped(staff: StaffContext, f: StatsFilter) -> StatsFilter:
+def department_scope(staff: StaffContext, requested: int | None) -> int | None:
     """Handlers and heads see their own department only (whatever they asked for); the
     coordinating office and auditors see the district; every other role nothing."""
     if staff.role in DEPARTMENT_ROLES and staff.department_id is not None:
-        return StatsFilter(f.start, f.end, staff.department_id, f.sector, f.town)
+        return staff.department_id
     if staff.role in ("coordinator", "auditor"):
-        return f
+        return requested
     raise Forbidden("您的角色无权查看统计。")
+
+
+def scoped(staff: StaffContext, f: StatsFilter) -> StatsFilter:
+    return StatsFilter(f.start, f.end, department_scope(staff, f.department_id), f.sector, f.town)
 
 
 def confirmed_hazard() -> ColumnElement[bool]:
@@ -168,7 +172,8 @@ def _figures(row: Any, names: list[str]) -> Figures:
     return Figures({k: int(v or 0) for k, v in vals.items()}, s)
 
 
-def compute(db: Session, f: StatsFilter, today: date, dims: tuple[str, ...] = DIMENSIONS) -> Dashboard:
+def compute(db: Session, f: StatsFilter, today: date, dims: tuple[str, ...] = DIMENSIONS,
+            with_durations: bool = True) -> Dashboard:
     """The whole dashboard for one filter: the total, every breakdown, durations, rewards."""
     meas = measures(db, today)
     names = list(meas)
@@ -199,7 +204,8 @@ def compute(db: Session, f: StatsFilter, today: date, dims: tuple[str, ...] = DI
                 breakdowns[d].append((row[0], _figures(row[1:], names)))
     for d in dims:
         breakdowns[d].sort(key=lambda kv: (kv[0] is None, str(kv[0])) if d == "week" else (-kv[1]["received"], str(kv[0])))
-    return Dashboard(f, today, total, breakdowns, durations(db, f), reward_figures(db, f))
+    return Dashboard(f, today, total, breakdowns, durations(db, f) if with_durations else Durations({}),
+                     reward_figures(db, f))
 
 
 DURATIONS = ("accept", "check", "sign_off")

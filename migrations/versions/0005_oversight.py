@@ -1,0 +1,53 @@
+"""oversight: typical cases for publication; covering indexes for the statistics scans
+
+The dashboard groups every report filed in a period (a year: ~330,000 of a million) by eight
+dimensions in one GROUPING SETS scan. Reading the wide ``report`` and ``case_record`` heaps (sealed
+blobs) made that scan I/O-bound; the two covering indexes let PostgreSQL answer from narrow
+index-only scans (bench/oversight_scale.py, docs/benchmarks.md).
+
+Revision ID: 0005
+Revises: 0003 (re-chain after 0004, the rewards migration, at merge time)
+"""
+
+import sqlalchemy as sa
+from alembic import op
+
+import models.base
+
+revision = "0005"
+down_revision = "0003"  # MERGE: set to "0004" once the rewards migration is merged
+branch_labels = None
+depends_on = None
+
+REPORT_INCLUDE = ["department_id", "sector", "town_code", "report_type", "urgency", "channel", "anonymous", "internal",
+                  "status", "is_open", "due_on", "supervised"]
+CASE_INCLUDE = ["accepted_at", "checked_at", "conclusion", "hazard_level", "rectification_due", "signed_off_at",
+                "transfers"]
+
+
+def upgrade() -> None:
+    op.create_table(
+        "typical_case",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("title", sa.String(length=80), nullable=False),
+        sa.Column("body", sa.Text(), nullable=False),
+        sa.Column("sector", sa.String(length=40), nullable=True),
+        sa.Column("status", sa.String(length=12), nullable=False),
+        sa.Column("created_by", sa.Integer(), nullable=False),
+        sa.Column("created_at", models.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("published_at", models.base.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("published_by", sa.Integer(), nullable=True),
+        sa.ForeignKeyConstraint(["created_by"], ["staff_user.id"], name=op.f("fk_typical_case_created_by_staff_user")),
+        sa.ForeignKeyConstraint(["published_by"], ["staff_user.id"], name=op.f("fk_typical_case_published_by_staff_user")),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_typical_case")),
+    )
+    op.create_index(op.f("ix_typical_case_status"), "typical_case", ["status"], unique=False)
+    op.create_index("ix_report_stats", "report", ["filed_at", "id"], postgresql_include=REPORT_INCLUDE)
+    op.create_index("ix_case_record_stats", "case_record", ["report_id"], postgresql_include=CASE_INCLUDE)
+
+
+def downgrade() -> None:
+    op.drop_index("ix_case_record_stats", table_name="case_record")
+    op.drop_index("ix_report_stats", table_name="report")
+    op.drop_index(op.f("ix_typical_case_status"), table_name="typical_case")
+    op.drop_table("typical_case")
