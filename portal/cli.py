@@ -175,6 +175,37 @@ def cmd_escalate(settings: Settings) -> int:
     return 0
 
 
+def cmd_notices(settings: Settings, kind: str, period: str, fmt: str, out: str, weights: str | None) -> int:
+    """周排名 / 月通报 as XLSX or PDF (the same document as the staff screen's download)."""
+    from cases.calendar import today_cst
+    from oversight import notices
+    from oversight.ranking import Period, PeriodError, Weights
+
+    try:
+        p = Period.parse(period)
+        if p.kind != kind:
+            raise PeriodError("周排名的期间应写作 2026-W49，月通报的期间应写作 2026-11。")
+        w = Weights.parse(weights) if weights else Weights.from_env()
+    except PeriodError as exc:
+        print(str(exc), file=sys.stderr)
+        return 2
+    engine, db = _session(settings)
+    with db:
+        notice = notices.build(db, p, today_cst(), w)
+        body = notices.to_pdf(notice) if fmt == "pdf" else notices.to_xlsx(notice)
+        from audit.chain import Actor, derive_audit_key, record
+        from secure_store import instance
+
+        key = derive_audit_key(instance.load(settings.data_dir).mac_key)
+        record(db, key, actor=Actor.system(), action="export",
+               details={"what": f"notice_{kind}", "period": p.label, "format": fmt})
+        db.commit()
+    engine.dispose()
+    Path(out).write_bytes(body)
+    print(f"已生成 {notice.title}：{out}（{len(body)} 字节）")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m portal", description="安全生产举报平台")
     sub = parser.add_subparsers(dest="cmd", required=True)
@@ -193,6 +224,12 @@ def main(argv: list[str] | None = None) -> int:
     audit.add_argument("action", choices=["verify", "head"])
     audit.add_argument("--expect", help="此前记录的链头 SEQ:HASH，用于发现被删除的末尾记录")
     sub.add_parser("escalate", help="临近期限和超期案件预警（由定时任务运行）")
+    nt = sub.add_parser("notices", help="生成周排名（weekly）或月通报（monthly）文档：XLSX 或 PDF")
+    nt.add_argument("kind", choices=["weekly", "monthly"])
+    nt.add_argument("--period", required=True, help="周：2026-W49；月：2026-11")
+    nt.add_argument("--format", choices=["xlsx", "pdf"], default="xlsx")
+    nt.add_argument("--out", required=True, help="输出文件")
+    nt.add_argument("--weights", help="排名权重，如 rate=0.5,overdue=0.3,time=0.2（默认取 PORTAL_RANK_WEIGHTS）")
     totp = sub.add_parser("totp", help="打印某个 TOTP 密钥当前的6位验证码（仅用于演示账号）")
     totp.add_argument("secret")
     args = parser.parse_args(argv)
@@ -213,6 +250,8 @@ def main(argv: list[str] | None = None) -> int:
         return cmd_audit(settings, args.action, args.expect)
     if args.cmd == "escalate":
         return cmd_escalate(settings)
+    if args.cmd == "notices":
+        return cmd_notices(settings, args.kind, args.period, args.format, args.out, args.weights)
     if args.cmd == "totp":
         import pyotp
 
