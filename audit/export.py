@@ -45,6 +45,11 @@ ACTION_LABELS: dict[str, str] = {
     "supervise_end": "解除督办",
     "search": "检索举报",
     "audit_verify": "核验审计日志",
+    "view_ledger": "查看隐患台账",
+    "view_notice": "查看排名与通报",
+    "typical_case_create": "撰写典型案例",
+    "typical_case_publish": "发布典型案例",
+    "typical_case_unpublish": "撤回典型案例",
 }
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")

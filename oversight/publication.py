@@ -131,6 +131,37 @@ def published(db: Session, limit: int = 20) -> list[TypicalCase]:
                            .order_by(TypicalCase.published_at.desc(), TypicalCase.id.desc()).limit(limit)))
 
 
+@dataclass(frozen=True)
+class PublicCase:
+    title: str
+    body: str
+    sector: str | None
+    published_on: date
+
+
+_cases_cache: list[tuple[float, list[PublicCase]]] = []
+
+
+def cached_cases(db: Session) -> list[PublicCase]:
+    """Published cases, detached from the session (cached like the figures; publishing clears it)."""
+    now = _time.monotonic()
+    with _lock:
+        if _cases_cache and _cases_cache[0][0] > now:
+            return _cases_cache[0][1]
+    from cases.calendar import today_cst
+
+    value = [PublicCase(c.title, c.body, c.sector, today_cst(c.published_at)) for c in published(db)]
+    with _lock:
+        _cases_cache[:] = [(now + cache_seconds(), value)]
+    return value
+
+
+def clear_cache() -> None:
+    with _lock:
+        _cache.clear()
+        _cases_cache.clear()
+
+
 # --- typical cases (coordinating office only) ---------------------------------------------------
 
 _PERSONAL = [

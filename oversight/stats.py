@@ -255,3 +255,26 @@ def reward_figures(db: Session, f: StatsFilter) -> dict[str, int]:
     del db, f
     return {"proposed": 0, "paid": 0, "amount_yuan": 0}
 
+
+
+_CACHE: dict[tuple[StatsFilter, date], tuple[float, Dashboard]] = {}
+CACHE_TTL_S = 300.0
+
+
+def cached_compute(db: Session, f: StatsFilter, today: date, ttl_s: float = CACHE_TTL_S) -> Dashboard:
+    """``compute`` shared for up to five minutes (per worker) by everyone asking the same filter:
+    the figures are for oversight, not for working a case, and a district-wide year at a million
+    reports is the expensive query (docs/benchmarks.md). The filter carries the department scope,
+    so a department never gets another's cached figures."""
+    import time as _t
+
+    key = (f, today)
+    now = _t.monotonic()
+    hit = _CACHE.get(key)
+    if hit is not None and hit[0] > now:
+        return hit[1]
+    value = compute(db, f, today)
+    if len(_CACHE) > 200:
+        _CACHE.clear()
+    _CACHE[key] = (now + ttl_s, value)
+    return value

@@ -125,7 +125,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     csrf.init_app(app)
     limiter.init_app(app)
 
-    from portal import admin, api, audit_views, case_actions, errors, public, staff, staff_auth  # noqa: F401
+    from portal import admin, api, audit_views, case_actions, errors, oversight, public, staff, staff_auth  # noqa: F401
 
     app.register_blueprint(public.bp)
     app.register_blueprint(api.bp)
@@ -133,6 +133,8 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.register_blueprint(staff.bp)
     app.register_blueprint(admin.bp)
     app.register_blueprint(audit_views.bp)
+    app.register_blueprint(oversight.bp)
+    app.register_blueprint(oversight.public_bp)
     csrf.exempt(api.bp)  # no cookies on the API: PoW and bearer tokens instead
     limiter.request_filter(lambda: request.endpoint == "static")
     errors.register(app)
