@@ -6,9 +6,10 @@ records the oversight figures read and the queue bench leaves empty: rectificati
 sign-off times of confirmed hazards (``signed_off`` / ``closed`` reports), so rectification rates
 and sign-off percentiles are not trivially empty. It then times, warm, through real SQLAlchemy
 sessions: ``oversight.stats.compute`` (the whole dashboard: totals, eight breakdowns, the weekly
-trend, percentiles) for the coordinating office over this year, the last 12 months and all three
-years, for a big department's head over this year; the ledger page; the weekly ranking; and the
-public figures.
+trend, percentiles) as the page calls it — from the rollup (oversight/rollup.py, refreshed first,
+its refresh times printed) — for the coordinating office over this year, the last 12 months and
+all three years, for a big department's head over this year; the ledger page; the weekly
+ranking; the public figures; and, for comparison, the same dashboard read live from the reports.
 
     .venv/bin/python bench/oversight_scale.py --reports 20000      # quick run
     .venv/bin/python bench/oversight_scale.py                      # 1,000,000 reports (~4 min)
@@ -62,7 +63,10 @@ def cases(sessions: Any, today: date, dept_id: int) -> list[tuple[str, Callable[
     mine = stats.StatsFilter(year.start, year.end, department_id=dept_id)
     head = StaffContext(1, "bench-head", "head", dept_id, "emergency")
 
-    def dash(f: Any) -> Callable[[Any], int]:
+    def dash(f: Any) -> Callable[[Any], int]:  # what the dashboard page calls (rollup when fresh)
+        return lambda db: stats.fast_compute(db, f, today).total["received"]
+
+    def live(f: Any) -> Callable[[Any], int]:  # straight from the reports
         return lambda db: stats.compute(db, f, today).total["received"]
 
     def ledger_page(db: Any) -> int:
@@ -78,6 +82,7 @@ def cases(sessions: Any, today: date, dept_id: int) -> list[tuple[str, Callable[
     def public(db: Any) -> int:
         return publication.compute_figures(db, today).received
 
+    sector = stats.StatsFilter(year.start, year.end, sector="fire_safety")
     return [
         ("dashboard, coordinator, this year", dash(year)),
         ("dashboard, coordinator, last 12 months", dash(last12)),
@@ -87,6 +92,9 @@ def cases(sessions: Any, today: date, dept_id: int) -> list[tuple[str, Callable[
         ("ledger page 1, head of emergency", ledger_mine),
         ("weekly ranking (departments + towns)", rank),
         ("public figures (uncached computation)", public),
+        ("LIVE dashboard, head of emergency, this year", live(mine)),
+        ("LIVE dashboard, coordinator, this year, sector filter", live(sector)),
+        ("LIVE dashboard, coordinator, this year", live(year)),
     ]
 
 
@@ -95,6 +103,7 @@ def main() -> int:
     ap.add_argument("--reports", type=int, default=1_000_000)
     ap.add_argument("--repeat", type=int, default=10)
     ap.add_argument("--admin-url", default=ws.DEFAULT_ADMIN_URL)
+    ap.add_argument("--live-repeat", type=int, default=3, help="timed runs of the LIVE (no rollup) cases")
     ap.add_argument("--keep", action="store_true")
     ap.add_argument("--drop-stats-indexes", action="store_true", help="time without migration 0005's covering indexes")
     ap.add_argument("--seed", type=int, default=20260101)
@@ -161,16 +170,29 @@ def main() -> int:
             conn.close()
         print(f"PostgreSQL {server}; cpus {os.cpu_count()}; reports {rows['report']:,}; hazards completed {completed:,}; "
               f"load {load_s:.0f} s; stats indexes {'DROPPED' if args.drop_stats_indexes else 'as migrated'}")
+        from oversight import rollup
+
+        with sessions() as db:
+            t0 = time.perf_counter()
+            n_full = rollup.refresh(db, today, None)
+            t_full = time.perf_counter() - t0
+            t0 = time.perf_counter()
+            n_recent = rollup.refresh(db, today, 120)
+            t_recent = time.perf_counter() - t0
+        print(f"rollup refresh: full {t_full:.1f} s ({n_full:,} rows); last 120 days {t_recent:.1f} s ({n_recent:,} rows)")
+        with psycopg.connect(ws.libpq_url(url), autocommit=True) as c2:
+            c2.execute("VACUUM (ANALYZE) stats_rollup")
         print(f"load average before timing: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
         results = []
         for label, run in cases(sessions, today, departments["emergency"]):
             times = []
             out = 0
-            for i in range(2 + args.repeat):
+            repeat = args.live_repeat if label.startswith("LIVE") else args.repeat
+            for i in range(1 + repeat):
                 t0 = time.perf_counter()
                 with sessions() as db:
                     out = run(db)
-                if i >= 2:
+                if i >= 1:
                     times.append((time.perf_counter() - t0) * 1000)
             times.sort()
             p50 = times[len(times) // 2]

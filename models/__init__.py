@@ -17,7 +17,7 @@ from models.case import (
     Supervision,
 )
 from models.department import Department, DepartmentGrant, StaffUser
-from models.oversight import TypicalCase
+from models.oversight import StatsRefresh, StatsRollup, TypicalCase
 from models.report import Attachment, KeyWrap, Message, Report, ReportEvent
 from models.search import SearchTerm
 from models.security import PowSpent, ReporterSession, StaffSession
@@ -44,5 +44,7 @@ __all__ = [
     "ReportEvent",
     "ReporterSession",
     "StaffUser",
+    "StatsRefresh",
+    "StatsRollup",
     "TypicalCase",
 ]

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String, Text
+from datetime import date
+
+from sqlalchemy import Date, Float, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from models.base import Base, UTCDateTime, utcnow
@@ -29,6 +31,51 @@ class TypicalCase(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     published_by: Mapped[int | None] = mapped_column(ForeignKey("staff_user.id"))
+
+
+class StatsRollup(Base):
+    """Pre-aggregated oversight figures per CST filing day, department and one dimension value
+    (``dim`` "total", "sector", "town", …, or a handling-time histogram "d_accept" …).
+
+    Why: the district-wide dashboard over a year reads ~330,000 reports at a million; summing
+    these rows instead keeps it within 500 ms (docs/benchmarks.md). Refreshed by
+    ``python -m portal oversight-refresh`` (oversight/rollup.py); read only while fresh."""
+
+    __tablename__ = "stats_rollup"
+
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    department_id: Mapped[int] = mapped_column(primary_key=True)
+    dim: Mapped[str] = mapped_column(String(12), primary_key=True)
+    value: Mapped[str] = mapped_column(String(40), primary_key=True)  # "" when not recorded
+    received: Mapped[int] = mapped_column(default=0)
+    accepted: Mapped[int] = mapped_column(default=0)
+    not_accepted: Mapped[int] = mapped_column(default=0)
+    transferred: Mapped[int] = mapped_column(default=0)
+    checked: Mapped[int] = mapped_column(default=0)
+    confirmed: Mapped[int] = mapped_column(default=0)
+    major: Mapped[int] = mapped_column(default=0)
+    rectification_ordered: Mapped[int] = mapped_column(default=0)
+    signed_off: Mapped[int] = mapped_column(default=0)
+    closed: Mapped[int] = mapped_column(default=0)
+    open: Mapped[int] = mapped_column(default=0)
+    overdue: Mapped[int] = mapped_column(default=0)
+    rectification_overdue: Mapped[int] = mapped_column(default=0)
+    supervised: Mapped[int] = mapped_column(default=0)
+    check_days_sum: Mapped[float] = mapped_column(Float, default=0.0)
+
+
+class StatsRefresh(Base):
+    """One run of the rollup refresh: ``since`` None for a full rebuild, else the first day redone;
+    ``as_of`` is the date overdue figures were computed for."""
+
+    __tablename__ = "stats_refresh"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    since: Mapped[date | None] = mapped_column(Date)
+    as_of: Mapped[date] = mapped_column(Date)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    finished_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    rows: Mapped[int] = mapped_column(default=0)
 
 
 # Covering indexes for the statistics scans (migration 0005): the dashboard's GROUPING SETS query

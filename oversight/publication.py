@@ -94,7 +94,7 @@ def compute_figures(db: Session, today: date, threshold: int | None = None) -> P
     as_of = today - timedelta(days=1)
     start = date(as_of.year, 1, 1)
     f = stats.StatsFilter(start, as_of)
-    dash = stats.compute(db, f, today, dims=("town",), with_durations=False)
+    dash = stats.fast_compute(db, f, today, dims=("town",))
     from intake.reference import load_reference
 
     names = load_reference().towns

@@ -155,7 +155,7 @@ def score(entries: list[Entry], w: Weights) -> list[Entry]:
 
 def rank(db: Session, period: Period, today: date, weights: Weights, labels: Labels | None = None) -> Ranking:
     labels = labels or Labels.load(db)
-    dash = stats.compute(db, period.cumulative(), today, dims=("department", "town"), with_durations=False)
+    dash = stats.fast_compute(db, period.cumulative(), today, dims=("department", "town"))
     by_dept = dict(dash.breakdowns["department"])
     by_town = dict(dash.breakdowns["town"])
     return Ranking(period, weights, score(_entries(by_dept, labels.ranked_departments()), weights),

@@ -206,6 +206,23 @@ def cmd_notices(settings: Settings, kind: str, period: str, fmt: str, out: str, 
     return 0
 
 
+def cmd_oversight_refresh(settings: Settings, days: int, full: bool) -> int:
+    """Cron: every ~10 minutes for recent days, nightly with --full (see oversight/rollup.py)."""
+    import time
+
+    from cases.calendar import today_cst
+    from oversight import rollup
+
+    engine, db = _session(settings)
+    t0 = time.perf_counter()
+    with db:
+        rows = rollup.refresh(db, today_cst(), None if full else days)
+    engine.dispose()
+    scope = "全部" if full else f"最近 {days} 天"
+    print(f"统计汇总表已刷新（{scope}）：{rows} 行，用时 {time.perf_counter() - t0:.1f} 秒")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m portal", description="安全生产举报平台")
     sub = parser.add_subparsers(dest="cmd", required=True)
@@ -224,6 +241,9 @@ def main(argv: list[str] | None = None) -> int:
     audit.add_argument("action", choices=["verify", "head"])
     audit.add_argument("--expect", help="此前记录的链头 SEQ:HASH，用于发现被删除的末尾记录")
     sub.add_parser("escalate", help="临近期限和超期案件预警（由定时任务运行）")
+    orf = sub.add_parser("oversight-refresh", help="刷新统计汇总表（定时任务：每10分钟刷新近期，每晚 --full 全量）")
+    orf.add_argument("--days", type=int, default=120, help="刷新最近多少天提交的举报（默认120）")
+    orf.add_argument("--full", action="store_true", help="全量重建")
     nt = sub.add_parser("notices", help="生成周排名（weekly）或月通报（monthly）文档：XLSX 或 PDF")
     nt.add_argument("kind", choices=["weekly", "monthly"])
     nt.add_argument("--period", required=True, help="周：2026-W49；月：2026-11")
@@ -250,6 +270,8 @@ def main(argv: list[str] | None = None) -> int:
         return cmd_audit(settings, args.action, args.expect)
     if args.cmd == "escalate":
         return cmd_escalate(settings)
+    if args.cmd == "oversight-refresh":
+        return cmd_oversight_refresh(settings, args.days, args.full)
     if args.cmd == "notices":
         return cmd_notices(settings, args.kind, args.period, args.format, args.out, args.weights)
     if args.cmd == "totp":

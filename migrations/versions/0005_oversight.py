@@ -1,4 +1,4 @@
-"""oversight: typical cases for publication; covering indexes for the statistics scans
+"""oversight: typical cases for publication; statistics rollup; covering indexes for the scans
 
 The dashboard groups every report filed in a period (a year: ~330,000 of a million) by eight
 dimensions in one GROUPING SETS scan. Reading the wide ``report`` and ``case_record`` heaps (sealed
@@ -42,11 +42,37 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_typical_case")),
     )
     op.create_index(op.f("ix_typical_case_status"), "typical_case", ["status"], unique=False)
+    counts = ["received", "accepted", "not_accepted", "transferred", "checked", "confirmed", "major",
+              "rectification_ordered", "signed_off", "closed", "open", "overdue", "rectification_overdue", "supervised"]
+    op.create_table(
+        "stats_rollup",
+        sa.Column("day", sa.Date(), nullable=False),
+        sa.Column("department_id", sa.Integer(), nullable=False),
+        sa.Column("dim", sa.String(length=12), nullable=False),
+        sa.Column("value", sa.String(length=40), nullable=False),
+        *[sa.Column(name, sa.Integer(), nullable=False) for name in counts],
+        sa.Column("check_days_sum", sa.Float(), nullable=False),
+        sa.PrimaryKeyConstraint("day", "department_id", "dim", "value", name=op.f("pk_stats_rollup")),
+    )
+    op.create_table(
+        "stats_refresh",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("since", sa.Date(), nullable=True),
+        sa.Column("as_of", sa.Date(), nullable=False),
+        sa.Column("started_at", models.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("finished_at", models.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("rows", sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_stats_refresh")),
+    )
+    op.create_index(op.f("ix_stats_refresh_finished_at"), "stats_refresh", ["finished_at"], unique=False)
     op.create_index("ix_report_stats", "report", ["filed_at", "id"], postgresql_include=REPORT_INCLUDE)
     op.create_index("ix_case_record_stats", "case_record", ["report_id"], postgresql_include=CASE_INCLUDE)
 
 
 def downgrade() -> None:
+    op.drop_index(op.f("ix_stats_refresh_finished_at"), table_name="stats_refresh")
+    op.drop_table("stats_refresh")
+    op.drop_table("stats_rollup")
     op.drop_index("ix_case_record_stats", table_name="case_record")
     op.drop_index("ix_report_stats", table_name="report")
     op.drop_index(op.f("ix_typical_case_status"), table_name="typical_case")

@@ -101,3 +101,36 @@ def test_filters_and_department_scope(world: Any) -> None:
     for role in ("finance", "admin"):
         with pytest.raises(Forbidden):
             stats.scoped(StaffContext(2, "x", role, None, None), f)
+
+
+def test_rollup_gives_the_same_figures(world: Any) -> None:
+    from datetime import datetime, timezone
+
+    from oversight import rollup
+
+    env, rows = world
+    start, end = START + timedelta(days=7), START + timedelta(days=41)
+    f = stats.StatsFilter(start, end)
+    with env.db() as db:
+        n = rollup.refresh(db, TODAY, days=None)
+        assert n > 0
+        assert rollup.usable(db, datetime.now(timezone.utc)) is not None
+        live = stats.compute(db, f, TODAY)
+        fast = rollup.compute(db, f, TODAY)
+        dept = rows[0].department_id
+        live_d = stats.compute(db, stats.StatsFilter(start, end, dept), TODAY)
+        fast_d = rollup.compute(db, stats.StatsFilter(start, end, dept), TODAY)
+        # a partial refresh of recent days leaves the figures unchanged
+        rollup.refresh(db, TODAY, days=30)
+        again = rollup.compute(db, f, TODAY)
+    assert fast.total.counts == live.total.counts and again.total.counts == live.total.counts
+    assert fast.total.check_days_sum == pytest.approx(live.total.check_days_sum)
+    assert fast_d.total.counts == live_d.total.counts
+    for dim in stats.DIMENSIONS:
+        assert {k: v.counts for k, v in fast.breakdowns[dim]} == {k: v.counts for k, v in live.breakdowns[dim]}, dim
+    for name, (med, p90, count) in live.durations.values.items():
+        fmed, fp90, fcount = fast.durations.values[name]
+        assert fcount == count
+        for exact, approx in ((med, fmed), (p90, fp90)):
+            lo, hi = rollup.bucket_of(exact)
+            assert lo <= approx <= hi, (name, exact, approx)
