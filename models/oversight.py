@@ -39,10 +39,12 @@ class StatsRollup(Base):
 
     Why: the district-wide dashboard over a year reads ~330,000 reports at a million; summing
     these rows instead keeps it within 500 ms (docs/benchmarks.md). Refreshed by
-    ``python -m portal oversight-refresh`` (oversight/rollup.py); read only while fresh."""
+    ``python -m portal oversight-refresh`` (oversight/rollup.py); read only while fresh. Week rows
+    (``grain`` "w") repeat the day rows summed per week, so a year reads ~52 weeks of rows."""
 
     __tablename__ = "stats_rollup"
 
+    grain: Mapped[str] = mapped_column(String(1), primary_key=True)  # "d" day rows, "w" week rows (day = Monday)
     day: Mapped[date] = mapped_column(Date, primary_key=True)
     department_id: Mapped[int] = mapped_column(primary_key=True)
     dim: Mapped[str] = mapped_column(String(12), primary_key=True)
@@ -79,9 +81,10 @@ class StatsRefresh(Base):
 
 
 # Covering indexes for the statistics scans (migration 0005): the dashboard's GROUPING SETS query
-# reads every report of a period; these let PostgreSQL do it from index-only scans.
+# reads every report of a period; these let PostgreSQL do it from index-only scans. The partial
+# hazard index serves the ledger (found date = checked_at, confirmed hazards only).
 def _stats_indexes() -> None:
-    from sqlalchemy import Index
+    from sqlalchemy import Index, text
 
     from models.case import CaseRecord
     from models.report import Report
@@ -92,6 +95,13 @@ def _stats_indexes() -> None:
     Index("ix_case_record_stats", CaseRecord.report_id,
           postgresql_include=["accepted_at", "checked_at", "conclusion", "hazard_level", "rectification_due",
                               "signed_off_at", "transfers"])
+    hazard = text(HAZARD_WHERE)
+    Index("ix_case_record_hazard", CaseRecord.checked_at, CaseRecord.report_id,
+          postgresql_include=["hazard_level", "signed_off_at", "rectification_due"],
+          postgresql_where=hazard, sqlite_where=hazard)
+
+
+HAZARD_WHERE = "conclusion IN ('confirmed', 'partly') AND hazard_level IN ('major', 'general')"
 
 
 _stats_indexes()

@@ -127,14 +127,17 @@ def _row(r: Any, today: date) -> LedgerRow:
                      state=state_of(r[9], r[7], today))
 
 
-def _base(f: LedgerFilter, today: date) -> Any:
+def _base(f: LedgerFilter, today: date, counting: bool = False) -> Any:
+    """Counting with no report-side filter reads only the partial hazard index of case_record."""
+    if counting and f.department_id is None and not f.town and not f.sector:
+        return select().select_from(CaseRecord).where(*_conditions(f, today))
     return select().select_from(Report).join(CaseRecord, CaseRecord.report_id == Report.id).where(*_conditions(f, today))
 
 
 def page(db: Session, f: LedgerFilter, today: date, size: int = PAGE_SIZE) -> LedgerPage:
     """One page (newest finding first) and the totals of everything the filter matches."""
     signed, due = CaseRecord.signed_off_at, CaseRecord.rectification_due
-    total, major, done, late = db.execute(_base(f, today).add_columns(
+    total, major, done, late = db.execute(_base(f, today, counting=True).add_columns(
         func.count(), func.count().filter(CaseRecord.hazard_level == "major"), func.count(signed),
         func.count().filter(signed.is_(None), due < today))).one()
     pages = max(1, -(-int(total) // size))

@@ -43,10 +43,22 @@ def _bucket(days: ColumnElement[Any]) -> ColumnElement[Any]:
     return case(*whens, else_=literal(f"{len(EDGES) - 1:02d}"))
 
 
+def monday(d: date) -> date:
+    return d - timedelta(days=d.weekday())
+
+
+def _week_of(db: Session, day: Any) -> ColumnElement[Any]:
+    if db.get_bind().dialect.name == "postgresql":
+        return func.date(func.date_trunc(literal_column("'week'"), day))
+    return func.date(day, "-6 days", "weekday 1")
+
+
 def refresh(db: Session, today: date, days: int | None = 120, now: datetime | None = None) -> int:
-    """Rebuild the rollup for reports filed from ``today - days`` (None: everything); commits."""
+    """Rebuild the rollup for reports filed from the Monday on or before ``today - days`` (None:
+    everything): day rows from the reports, then week rows (``grain`` "w") from the day rows, so
+    a long period reads seven times fewer rows. Commits."""
     started = now or utcnow()
-    since = today - timedelta(days=days) if days is not None else None
+    since = monday(today - timedelta(days=days)) if days is not None else None
     meas = stats.measures(db, today)
     names = list(meas)
     day = _day(db)
@@ -58,17 +70,24 @@ def refresh(db: Session, today: date, days: int | None = 120, now: datetime | No
     groups += [(d, func.coalesce(exprs[d], literal(""))) for d in ROLLUP_DIMS]
     groups += [(DURATION_DIMS[k], _bucket(durations[k])) for k in DURATION_DIMS]
     meas["check_days_sum"] = func.coalesce(meas["check_days_sum"], 0.0)
-    cols = ["day", "department_id", "dim", "value", *names]
+    cols = ["grain", "day", "department_id", "dim", "value", *names]
     for dim, value in groups:
         only = [durations[k].is_not(None) for k, d in DURATION_DIMS.items() if d == dim]
         # GROUP BY ordinals: the expressions carry bound parameters, which PostgreSQL would not
         # recognise as the same expression twice
-        src = (select(day.label("day"), Report.department_id, literal(dim).label("dim"), value.label("value"),
-                      *[m.label(n) for n, m in meas.items()])
+        src = (select(literal("d").label("grain"), day.label("day"), Report.department_id, literal(dim).label("dim"),
+                      value.label("value"), *[m.label(n) for n, m in meas.items()])
                .select_from(Report).join(CaseRecord, CaseRecord.report_id == Report.id).where(*where, *only)
-               .group_by(text("1"), text("2"), text("4")))
+               .group_by(text("2"), text("3"), text("5")))
         db.execute(insert(StatsRollup).from_select(cols, src))
-    rows = db.scalar(select(func.count()).select_from(StatsRollup).where(*([StatsRollup.day >= since] if since else []))) or 0
+    week = _week_of(db, StatsRollup.day)
+    weekly = (select(literal("w"), week, StatsRollup.department_id, StatsRollup.dim, StatsRollup.value,
+                     *[func.sum(getattr(StatsRollup, n)) for n in names])
+              .where(StatsRollup.grain == "d", *([StatsRollup.day >= since] if since else []))
+              .group_by(text("2"), text("3"), text("4"), text("5")))
+    db.execute(insert(StatsRollup).from_select(cols, weekly))
+    rows = db.scalar(select(func.count()).select_from(StatsRollup).where(
+        StatsRollup.grain == "d", *([StatsRollup.day >= since] if since else []))) or 0
     db.add(StatsRefresh(since=since, as_of=today, started_at=started, finished_at=utcnow(), rows=rows))
     db.commit()
     return rows
@@ -90,18 +109,34 @@ def usable(db: Session, now: datetime) -> StatsRefresh | None:
     return latest
 
 
+def _spans(f: stats.StatsFilter) -> list[tuple[str, date, date]]:
+    """Whole weeks inside the period from week rows, the days at either end from day rows."""
+    first = f.start + timedelta(days=(7 - f.start.weekday()) % 7)  # first Monday on or after start
+    stop = monday(f.end + timedelta(days=1))  # Monday after the last whole week
+    if first >= stop:
+        return [("d", f.start, f.end)]
+    out = [("w", first, stop - timedelta(days=7))]
+    if f.start < first:
+        out.append(("d", f.start, first - timedelta(days=1)))
+    if stop <= f.end:
+        out.append(("d", stop, f.end))
+    return out
+
+
 def compute(db: Session, f: stats.StatsFilter, today: date) -> stats.Dashboard:
-    """The dashboard from the rollup (no sector or town filter): one grouped read."""
+    """The dashboard from the rollup (no sector or town filter): one grouped read per span."""
     names = [n for n in stats.measures(db, today)]
     cols = [getattr(StatsRollup, n) for n in names]
-    where = [StatsRollup.day >= f.start, StatsRollup.day <= f.end]
-    if f.department_id is not None:
-        where.append(StatsRollup.department_id == f.department_id)
     is_total = StatsRollup.dim == "total"
     dept_key = case((is_total, StatsRollup.department_id), else_=literal(None))
     day_key = case((is_total, StatsRollup.day), else_=literal(None))
-    stmt = (select(StatsRollup.dim, StatsRollup.value, dept_key, day_key, *[func.sum(c) for c in cols])
-            .where(*where).group_by(StatsRollup.dim, StatsRollup.value, dept_key, day_key))
+    results: list[Any] = []
+    for grain, lo, hi in _spans(f):
+        where = [StatsRollup.grain == grain, StatsRollup.day >= lo, StatsRollup.day <= hi]
+        if f.department_id is not None:
+            where.append(StatsRollup.department_id == f.department_id)
+        results += db.execute(select(StatsRollup.dim, StatsRollup.value, dept_key, day_key, *[func.sum(c) for c in cols])
+                              .where(*where).group_by(StatsRollup.dim, StatsRollup.value, dept_key, day_key)).all()
     breakdowns: dict[str, dict[Any, list[float]]] = {d: {} for d in stats.DIMENSIONS}
     hist: dict[str, dict[int, int]] = {k: {} for k in DURATION_DIMS}
     width = len(names)
@@ -111,7 +146,7 @@ def compute(db: Session, f: stats.StatsFilter, today: date) -> stats.Dashboard:
         for i, v in enumerate(vals):
             acc[i] += float(v or 0)
 
-    for dim, value, dept, day, *vals in db.execute(stmt):
+    for dim, value, dept, day, *vals in results:
         if dim == "total":
             add(breakdowns["department"], dept, vals)
             d = day if isinstance(day, date) else date.fromisoformat(str(day))

@@ -46,13 +46,14 @@ def upgrade() -> None:
               "rectification_ordered", "signed_off", "closed", "open", "overdue", "rectification_overdue", "supervised"]
     op.create_table(
         "stats_rollup",
+        sa.Column("grain", sa.String(length=1), nullable=False),
         sa.Column("day", sa.Date(), nullable=False),
         sa.Column("department_id", sa.Integer(), nullable=False),
         sa.Column("dim", sa.String(length=12), nullable=False),
         sa.Column("value", sa.String(length=40), nullable=False),
         *[sa.Column(name, sa.Integer(), nullable=False) for name in counts],
         sa.Column("check_days_sum", sa.Float(), nullable=False),
-        sa.PrimaryKeyConstraint("day", "department_id", "dim", "value", name=op.f("pk_stats_rollup")),
+        sa.PrimaryKeyConstraint("grain", "day", "department_id", "dim", "value", name=op.f("pk_stats_rollup")),
     )
     op.create_table(
         "stats_refresh",
@@ -67,12 +68,17 @@ def upgrade() -> None:
     op.create_index(op.f("ix_stats_refresh_finished_at"), "stats_refresh", ["finished_at"], unique=False)
     op.create_index("ix_report_stats", "report", ["filed_at", "id"], postgresql_include=REPORT_INCLUDE)
     op.create_index("ix_case_record_stats", "case_record", ["report_id"], postgresql_include=CASE_INCLUDE)
+    hazard = sa.text("conclusion IN ('confirmed', 'partly') AND hazard_level IN ('major', 'general')")
+    op.create_index("ix_case_record_hazard", "case_record", ["checked_at", "report_id"],
+                    postgresql_include=["hazard_level", "signed_off_at", "rectification_due"],
+                    postgresql_where=hazard, sqlite_where=hazard)
 
 
 def downgrade() -> None:
     op.drop_index(op.f("ix_stats_refresh_finished_at"), table_name="stats_refresh")
     op.drop_table("stats_refresh")
     op.drop_table("stats_rollup")
+    op.drop_index("ix_case_record_hazard", table_name="case_record")
     op.drop_index("ix_case_record_stats", table_name="case_record")
     op.drop_index("ix_report_stats", table_name="report")
     op.drop_index(op.f("ix_typical_case_status"), table_name="typical_case")

@@ -126,6 +126,12 @@ def test_rollup_gives_the_same_figures(world: Any) -> None:
     assert fast.total.counts == live.total.counts and again.total.counts == live.total.counts
     assert fast.total.check_days_sum == pytest.approx(live.total.check_days_sum)
     assert fast_d.total.counts == live_d.total.counts
+    with env.db() as db:  # periods cut inside weeks: whole weeks from week rows, the ends from day rows
+        for a, b in ((3, 38), (9, 12), (0, DAYS), (15, 15)):
+            g = stats.StatsFilter(START + timedelta(days=a), START + timedelta(days=b))
+            lv, fs = stats.compute(db, g, TODAY), rollup.compute(db, g, TODAY)
+            assert fs.total.counts == lv.total.counts, (a, b)
+            assert {k: v.counts for k, v in fs.breakdowns["week"]} == {k: v.counts for k, v in lv.breakdowns["week"]}
     for dim in stats.DIMENSIONS:
         assert {k: v.counts for k, v in fast.breakdowns[dim]} == {k: v.counts for k, v in live.breakdowns[dim]}, dim
     for name, (med, p90, count) in live.durations.values.items():
