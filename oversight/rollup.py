@@ -88,7 +88,11 @@ def refresh(db: Session, today: date, days: int | None = 120, now: datetime | No
     db.execute(insert(StatsRollup).from_select(cols, weekly))
     rows = db.scalar(select(func.count()).select_from(StatsRollup).where(
         StatsRollup.grain == "d", *([StatsRollup.day >= since] if since else []))) or 0
-    db.add(StatsRefresh(since=since, as_of=today, started_at=started, finished_at=utcnow(), rows=rows))
+    finished = utcnow()
+    # keep a week of refresh records (one every ten minutes otherwise piles up); the latest full stays
+    db.execute(delete(StatsRefresh).where(StatsRefresh.finished_at < finished - timedelta(days=7),
+                                          StatsRefresh.since.is_not(None)))
+    db.add(StatsRefresh(since=since, as_of=today, started_at=started, finished_at=finished, rows=rows))
     db.commit()
     return rows
 
