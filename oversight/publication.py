@@ -73,12 +73,14 @@ OTHER_TOWNS = "其他乡镇（街道）及未填写"
 
 def merge_small(counts: dict[str, int], unknown: int, threshold: int) -> list[tuple[str, int]]:
     """Towns at or above the threshold keep their line; the rest (and reports without a town) go
-    into one line, grown with the smallest shown towns until it covers two or more towns and at
-    least the threshold — otherwise total − shown towns would give a small town's exact count."""
+    into one line, grown with the smallest shown towns until it holds at least the threshold and,
+    when it holds any small town, two or more towns — otherwise total − shown towns would give a
+    small town's exact count."""
     big = sorted(((n, t) for t, n in counts.items() if n >= threshold), reverse=True)
     small = [t for t, n in counts.items() if n < threshold]
     other = sum(counts[t] for t in small) + unknown
-    while big and (len(small) < 2 or other < threshold) and (other > 0 or small):
+    has_small = bool(small)
+    while big and ((has_small and len(small) < 2) or 0 < other < threshold):
         n, t = big.pop()
         small.append(t)
         other += n

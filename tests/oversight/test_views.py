@@ -151,4 +151,7 @@ def test_merge_small_keeps_small_towns_unrecoverable() -> None:
     other = dict(merged)[publication.OTHER_TOWNS]
     assert other >= 5 and other == 13  # 乙 folded in so 丙 is not total − shown
     assert publication.merge_small({"甲": 9, "乙": 7}, unknown=0, threshold=5) == [("甲", 9), ("乙", 7)]
+    # reports without a town alone do not drag a town in, unless they are a small cell themselves
+    assert publication.merge_small({"甲": 9, "乙": 7}, unknown=6, threshold=5)[-1] == (publication.OTHER_TOWNS, 6)
+    assert publication.merge_small({"甲": 9, "乙": 7}, unknown=2, threshold=5)[-1] == (publication.OTHER_TOWNS, 9)
     assert publication.shown(3, 5) == "<5" and publication.shown(0, 5) == "0" and publication.shown(5, 5) == "5"
