@@ -1,9 +1,11 @@
 """oversight: typical cases for publication; statistics rollup; covering indexes for the scans
 
-The dashboard groups every report filed in a period (a year: ~330,000 of a million) by eight
-dimensions in one GROUPING SETS scan. Reading the wide ``report`` and ``case_record`` heaps (sealed
-blobs) made that scan I/O-bound; the two covering indexes let PostgreSQL answer from narrow
-index-only scans (bench/oversight_scale.py, docs/benchmarks.md).
+``stats_rollup`` / ``stats_refresh``: the pre-aggregated figures the dashboard reads at scale
+(oversight/rollup.py). ``ix_report_stats`` / ``ix_case_record_stats`` cover the columns the live
+statistics (sector or town filters) and the rollup refresh group, so those read narrow index-only
+scans instead of the wide heaps (sealed blobs); ``ix_case_record_hazard`` (partial: confirmed
+hazards) serves the ledger's found-date range and count (bench/oversight_scale.py,
+docs/benchmarks.md).
 
 Revision ID: 0005
 Revises: 0003 (re-chain after 0004, the rewards migration, at merge time)
