@@ -3,10 +3,11 @@ overdue, supervision, broken down by department, sector, town, report type, urge
 identity mode and week.
 
 Why one grouped query: on PostgreSQL every breakdown is a ``GROUPING SETS`` member of a single
-scan (the dashboard stays within its 500 ms budget at a million reports, see bench/
-oversight_scale.py); SQLite has no grouping sets, so each set runs as its own ``GROUP BY`` with
-the very same expressions, which keeps the figures identical on both backends. Definitions are
-documented in docs/oversight.md and must stay in step with ``MEASURES``.
+scan; SQLite has no grouping sets, so each set runs as its own ``GROUP BY`` with the very same
+expressions, which keeps the figures identical on both backends. At a million reports even one
+scan of a district year takes seconds, so pages go through ``fast_compute``, which reads the
+rollup (oversight/rollup.py) when it is fresh. Definitions are documented in docs/oversight.md
+and must stay in step with ``measures``.
 """
 
 from __future__ import annotations
