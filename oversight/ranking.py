@@ -60,7 +60,7 @@ class Period:
     def title(self) -> str:
         if self.kind == "weekly":
             y, w = self.label.split("-W")
-            return f"{y}年第{int(w)}周（{self.start:%m月%d日}—{self.end:%m月%d日}）"
+            return f"{y}年第{int(w)}周，{self.start.month}月{self.start.day}日至{self.end.month}月{self.end.day}日"
         y, m = self.label.split("-")
         return f"{y}年{int(m)}月"
 
