@@ -58,6 +58,11 @@ ACTION_LABELS: dict[str, str] = {
     "reward_forfeit": "逾期未领取，奖励视为放弃",
     "reward_budget_set": "设定举报奖励预算",
     "retention_purge": "保存期满销毁举报内容",
+    "view_ledger": "查看隐患台账",
+    "view_notice": "查看排名与通报",
+    "typical_case_create": "撰写典型案例",
+    "typical_case_publish": "发布典型案例",
+    "typical_case_unpublish": "撤回典型案例",
 }
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")

@@ -17,6 +17,7 @@ from models.case import (
     Supervision,
 )
 from models.department import Department, DepartmentGrant, StaffUser
+from models.oversight import StatsRefresh, StatsRollup, TypicalCase
 from models.report import Attachment, KeyWrap, Message, Report, ReportEvent
 from models.reward import Reward, RewardBudget, RewardPayout
 from models.search import SearchTerm
@@ -47,4 +48,7 @@ __all__ = [
     "RewardBudget",
     "RewardPayout",
     "StaffUser",
+    "StatsRefresh",
+    "StatsRollup",
+    "TypicalCase",
 ]

@@ -125,7 +125,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     csrf.init_app(app)
     limiter.init_app(app)
 
-    from portal import admin, api, audit_views, case_actions, errors, finance, public, staff, staff_auth  # noqa: F401
+    from portal import admin, api, audit_views, case_actions, errors, finance, oversight, public, staff, staff_auth  # noqa: F401
 
     app.register_blueprint(public.bp)
     app.register_blueprint(api.bp)
@@ -134,6 +134,8 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.register_blueprint(admin.bp)
     app.register_blueprint(audit_views.bp)
     app.register_blueprint(finance.bp)
+    app.register_blueprint(oversight.bp)
+    app.register_blueprint(oversight.public_bp)
     csrf.exempt(api.bp)  # no cookies on the API: PoW and bearer tokens instead
     limiter.request_filter(lambda: request.endpoint == "static")
     errors.register(app)

@@ -344,6 +344,54 @@ def cmd_triage_feedback(settings: Settings, out: str | None, train: bool, artifa
     return 0
 
 
+def cmd_notices(settings: Settings, kind: str, period: str, fmt: str, out: str, weights: str | None) -> int:
+    """周排名 / 月通报 as XLSX or PDF (the same document as the staff screen's download)."""
+    from cases.calendar import today_cst
+    from oversight import notices
+    from oversight.ranking import Period, PeriodError, Weights
+
+    try:
+        p = Period.parse(period)
+        if p.kind != kind:
+            raise PeriodError("周排名的期间应写作 2026-W49，月通报的期间应写作 2026-11。")
+        w = Weights.parse(weights) if weights else Weights.from_env()
+    except PeriodError as exc:
+        print(str(exc), file=sys.stderr)
+        return 2
+    engine, db = _session(settings)
+    with db:
+        notice = notices.build(db, p, today_cst(), w)
+        body = notices.to_pdf(notice) if fmt == "pdf" else notices.to_xlsx(notice)
+        from audit.chain import Actor, derive_audit_key, record
+        from secure_store import instance
+
+        key = derive_audit_key(instance.load(settings.data_dir).mac_key)
+        record(db, key, actor=Actor.system(), action="export",
+               details={"what": f"notice_{kind}", "period": p.label, "format": fmt})
+        db.commit()
+    engine.dispose()
+    Path(out).write_bytes(body)
+    print(f"已生成 {notice.title}：{out}（{len(body)} 字节）")
+    return 0
+
+
+def cmd_oversight_refresh(settings: Settings, days: int, full: bool) -> int:
+    """Cron: every ~10 minutes for recent days, nightly with --full (see oversight/rollup.py)."""
+    import time
+
+    from cases.calendar import today_cst
+    from oversight import rollup
+
+    engine, db = _session(settings)
+    t0 = time.perf_counter()
+    with db:
+        rows = rollup.refresh(db, today_cst(), None if full else days)
+    engine.dispose()
+    scope = "全部" if full else f"最近 {days} 天"
+    print(f"统计汇总表已刷新（{scope}）：{rows} 行，用时 {time.perf_counter() - t0:.1f} 秒")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m portal", description="安全生产举报平台")
     sub = parser.add_subparsers(dest="cmd", required=True)
@@ -383,6 +431,15 @@ def main(argv: list[str] | None = None) -> int:
     tf_mode.add_argument("--train", action="store_true", help="不写文件，直接在内存中用语料 + 反馈重新训练")
     tf.add_argument("--artifacts", default=None, help="分诊模型目录（默认 $TRIAGE_ARTIFACTS）")
     tf.add_argument("--data", default=None, help="--train 使用的语料目录（默认 data/）")
+    orf = sub.add_parser("oversight-refresh", help="刷新统计汇总表（定时任务：每10分钟刷新近期，每晚 --full 全量）")
+    orf.add_argument("--days", type=int, default=120, help="刷新最近多少天提交的举报（默认120）")
+    orf.add_argument("--full", action="store_true", help="全量重建")
+    nt = sub.add_parser("notices", help="生成周排名（weekly）或月通报（monthly）文档：XLSX 或 PDF")
+    nt.add_argument("kind", choices=["weekly", "monthly"])
+    nt.add_argument("--period", required=True, help="周：2026-W49；月：2026-11")
+    nt.add_argument("--format", choices=["xlsx", "pdf"], default="xlsx")
+    nt.add_argument("--out", required=True, help="输出文件")
+    nt.add_argument("--weights", help="排名权重，如 rate=0.5,overdue=0.3,time=0.2（默认取 PORTAL_RANK_WEIGHTS）")
     totp = sub.add_parser("totp", help="打印某个 TOTP 密钥当前的6位验证码（仅用于演示账号）")
     totp.add_argument("secret")
     args = parser.parse_args(argv)
@@ -417,6 +474,10 @@ def main(argv: list[str] | None = None) -> int:
         return cmd_doctor(settings, args.workers)
     if args.cmd == "triage-feedback":
         return cmd_triage_feedback(settings, args.out, args.train, args.artifacts, args.data)
+    if args.cmd == "oversight-refresh":
+        return cmd_oversight_refresh(settings, args.days, args.full)
+    if args.cmd == "notices":
+        return cmd_notices(settings, args.kind, args.period, args.format, args.out, args.weights)
     if args.cmd == "totp":
         import pyotp
 

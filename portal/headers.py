@@ -22,7 +22,8 @@ def apply(resp: Response) -> Response:
     h["Permissions-Policy"] = "camera=(), microphone=(), geolocation=(), interest-cohort=()"
     if request.is_secure:
         h["Strict-Transport-Security"] = "max-age=31536000; includeSubDomains"
-    if not request.path.startswith("/static/"):
+    # only the aggregate public transparency page marks itself cacheable (no cookie, no per-user data)
+    if not request.path.startswith("/static/") and not (request.path == "/transparency" and "Set-Cookie" not in h):
         h["Cache-Control"] = "no-store"
         h["Pragma"] = "no-cache"
     h.pop("Server", None)

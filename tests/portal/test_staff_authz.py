@@ -51,6 +51,16 @@ ROUTES: list[tuple[str, str, str]] = [
     *[("POST", f"/staff/finance/reward/{{n}}/{a}", "finance") for a in FINANCE_ACTIONS],
     ("GET", "/staff/admin/members", "keyholder"),
     ("POST", "/staff/admin/members/{u}/grant", "keyholder"),
+    ("GET", "/staff/oversight/", "workbench"),
+    ("GET", "/staff/oversight/ledger", "workbench"),
+    ("GET", "/staff/oversight/ledger.xlsx", "workbench"),
+    ("GET", "/staff/oversight/notices", "district"),
+    ("GET", "/staff/oversight/notices/notice.xlsx", "district"),
+    ("GET", "/staff/oversight/notices/notice.pdf", "district"),
+    ("GET", "/staff/oversight/cases", "coordinator"),
+    ("POST", "/staff/oversight/cases", "coordinator"),
+    ("POST", "/staff/oversight/cases/999999/publish", "coordinator"),
+    ("POST", "/staff/oversight/cases/999999/unpublish", "coordinator"),
 ]
 
 
@@ -71,6 +81,10 @@ def refused(role: str, scope: str, kind: str) -> bool:
         return role != "finance"
     if kind == "finance_read":
         return role not in ("finance", "auditor")
+    if kind == "district":
+        return role not in ("coordinator", "auditor")
+    if kind == "coordinator":
+        return role != "coordinator"
     if kind == "keyholder":
         return role not in ("head", "coordinator", "finance")
     action = kind.split(":", 1)[1]
@@ -136,7 +150,8 @@ def test_anonymous_is_sent_to_login(world: dict[str, Any]) -> None:
 def test_every_staff_route_is_in_the_matrix(world: dict[str, Any]) -> None:
     app = world["app"]
     covered = {rule.replace("{n}", "<number>").replace("{a}", "<public_id>").replace("{u}", "<int:user_id>") for _, rule, _ in ROUTES}
-    covered |= {"/staff/case/<number>/<action>", "/staff/audit/export.<fmt>", "/staff/finance/reward/<number>/<action>"}
+    covered |= {"/staff/case/<number>/<action>", "/staff/audit/export.<fmt>", "/staff/finance/reward/<number>/<action>",
+                "/staff/oversight/notices/notice.<fmt>", "/staff/oversight/cases/<int:case_id>/<action>"}
     login_pages = {"/staff/login", "/staff/login/password", "/staff/login/enrol", "/staff/login/code", "/staff/logout"}
     missing = [r.rule for r in app.url_map.iter_rules() if r.rule.startswith("/staff") and r.rule not in covered | login_pages]
     assert not missing, f"staff routes missing from the authorisation matrix: {missing}"
