@@ -40,8 +40,15 @@ def test_replayed_proof_of_work_is_refused(env: Env) -> None:
     assert again.status_code == 400
     html = again.get_data(as_text=True)
     assert "已被使用过" in html and "水库大坝有裂缝还在渗水" in html
-    wrong = client.post("/report", data={**data, "pow_challenge": client.get("/pow/challenge").get_json()["challenge"], "pow_nonce": "1"})
-    assert wrong.status_code == 400  # 1 is (almost surely) not a solution at 8 bits
+    fresh = client.get("/pow/challenge").get_json()["challenge"]
+    import hashlib
+
+    from intake.pow import leading_zero_bits
+
+    bad = next(str(i) for i in range(1000)  # a nonce that is certainly not a solution (was "1": wrong 1 time in 256)
+               if leading_zero_bits(hashlib.sha256(f"{fresh}:{i}".encode()).digest()) < 8)
+    wrong = client.post("/report", data={**data, "pow_challenge": fresh, "pow_nonce": bad})
+    assert wrong.status_code == 400
 
 
 def test_no_javascript_submissions_fall_under_the_stricter_limit(env: Env) -> None:
