@@ -89,9 +89,12 @@ def _stats_indexes() -> None:
     from models.case import CaseRecord
     from models.report import Report
 
-    Index("ix_report_stats", Report.filed_at, Report.id,
-          postgresql_include=["department_id", "sector", "town_code", "report_type", "urgency", "channel", "anonymous",
-                              "internal", "status", "is_open", "due_on", "supervised"])
+    include = ["department_id", "sector", "town_code", "report_type", "urgency", "channel", "anonymous",
+               "internal", "status", "is_open", "due_on", "supervised"]
+    Index("ix_report_stats", Report.filed_at, Report.id, postgresql_include=include)
+    # a sector or town filter reads live (the rollup has no pairs): start the scan at that value
+    Index("ix_report_stats_sector", Report.sector, Report.filed_at, Report.id, postgresql_include=include)
+    Index("ix_report_stats_town", Report.town_code, Report.filed_at, Report.id, postgresql_include=include)
     Index("ix_case_record_stats", CaseRecord.report_id,
           postgresql_include=["accepted_at", "checked_at", "conclusion", "hazard_level", "rectification_due",
                               "signed_off_at", "transfers"])

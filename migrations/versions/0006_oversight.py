@@ -69,6 +69,8 @@ def upgrade() -> None:
     )
     op.create_index(op.f("ix_stats_refresh_finished_at"), "stats_refresh", ["finished_at"], unique=False)
     op.create_index("ix_report_stats", "report", ["filed_at", "id"], postgresql_include=REPORT_INCLUDE)
+    op.create_index("ix_report_stats_sector", "report", ["sector", "filed_at", "id"], postgresql_include=REPORT_INCLUDE)
+    op.create_index("ix_report_stats_town", "report", ["town_code", "filed_at", "id"], postgresql_include=REPORT_INCLUDE)
     op.create_index("ix_case_record_stats", "case_record", ["report_id"], postgresql_include=CASE_INCLUDE)
     hazard = sa.text("conclusion IN ('confirmed', 'partly') AND hazard_level IN ('major', 'general')")
     op.create_index("ix_case_record_hazard", "case_record", ["checked_at", "report_id"],
@@ -82,6 +84,8 @@ def downgrade() -> None:
     op.drop_table("stats_rollup")
     op.drop_index("ix_case_record_hazard", table_name="case_record")
     op.drop_index("ix_case_record_stats", table_name="case_record")
+    op.drop_index("ix_report_stats_town", table_name="report")
+    op.drop_index("ix_report_stats_sector", table_name="report")
     op.drop_index("ix_report_stats", table_name="report")
     op.drop_index(op.f("ix_typical_case_status"), table_name="typical_case")
     op.drop_table("typical_case")
