@@ -13,7 +13,7 @@ ranking; the public figures; and, for comparison, the same dashboard read live f
 
     .venv/bin/python bench/oversight_scale.py --reports 20000      # quick run
     .venv/bin/python bench/oversight_scale.py                      # 1,000,000 reports (~4 min)
-    .venv/bin/python bench/oversight_scale.py --drop-stats-indexes # the same without migration 0005's indexes
+    .venv/bin/python bench/oversight_scale.py --drop-stats-indexes # the same without migration 0006's indexes
 
 Exit status 0 whatever the timings (it is a benchmark); 2 when it could not run.
 """
@@ -83,6 +83,9 @@ def cases(sessions: Any, today: date, dept_id: int) -> list[tuple[str, Callable[
         return publication.compute_figures(db, today).received
 
     sector = stats.StatsFilter(year.start, year.end, sector="fire_safety")
+    from intake.reference import load_reference
+
+    town = stats.StatsFilter(year.start, year.end, town=next(iter(load_reference().towns)))
     return [
         ("dashboard, coordinator, this year", dash(year)),
         ("dashboard, coordinator, last 12 months", dash(last12)),
@@ -93,7 +96,8 @@ def cases(sessions: Any, today: date, dept_id: int) -> list[tuple[str, Callable[
         ("weekly ranking (departments + towns)", rank),
         ("public figures (uncached computation)", public),
         ("LIVE dashboard, head of emergency, this year", live(mine)),
-        ("LIVE dashboard, coordinator, this year, sector filter", live(sector)),
+        ("dashboard, coordinator, this year, sector filter (live)", dash(sector)),
+        ("dashboard, coordinator, this year, town filter (live)", dash(town)),
         ("LIVE dashboard, coordinator, this year", live(year)),
     ]
 
@@ -105,7 +109,7 @@ def main() -> int:
     ap.add_argument("--admin-url", default=ws.DEFAULT_ADMIN_URL)
     ap.add_argument("--live-repeat", type=int, default=3, help="timed runs of the LIVE (no rollup) cases")
     ap.add_argument("--keep", action="store_true")
-    ap.add_argument("--drop-stats-indexes", action="store_true", help="time without migration 0005's covering indexes")
+    ap.add_argument("--drop-stats-indexes", action="store_true", help="time without migration 0006's covering indexes")
     ap.add_argument("--seed", type=int, default=20260101)
     args = ap.parse_args()
 

@@ -80,7 +80,7 @@ class StatsRefresh(Base):
     rows: Mapped[int] = mapped_column(default=0)
 
 
-# Covering indexes for the statistics scans (migration 0005): the dashboard's GROUPING SETS query
+# Covering indexes for the statistics scans (migration 0006): the dashboard's GROUPING SETS query
 # reads every report of a period; these let PostgreSQL do it from index-only scans. The partial
 # hazard index serves the ledger (found date = checked_at, confirmed hazards only).
 def _stats_indexes() -> None:
