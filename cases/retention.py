@@ -3,7 +3,7 @@
 Purging is crypto-shredding plus deletion: every wrapped data key of the report is deleted (for
 the departments, the coordinating office and the reporter), the sealed content, identity, triage
 explanation, messages, comments, notes and transfer reasons are removed, the encrypted files are
-deleted from the store, the blind-index terms and reporter sessions go, and the receipt locator is
+deleted from the store, the blind-index terms, the similarity fingerprint and reporter sessions go, and the receipt locator is
 replaced so the receipt finds nothing. What stays is the case metadata the statistics, the hazard
 ledger, the audit log and the reward accounts are built from (number, dates, department, sector,
 town, status, conclusion, enforcement decisions, reward amounts) — none of it identifies the
@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session
 
 from audit.chain import Actor, record
 from models import (Attachment, CaseComment, CaseRecord, CaseTransfer, Inspection, KeyWrap, Message, Report,
-                    ReporterSession, Reward, SearchTerm)
+                    ReportFingerprint, ReporterSession, Reward, SearchTerm)
 from models.base import utcnow
 from secure_store.files import FileStore
 
@@ -79,7 +79,7 @@ def purge(db: Session, store: FileStore, audit_key: bytes, report: Report, now: 
     now = now or utcnow()
     rid = report.id
     files = list(db.scalars(select(Attachment.storage_name).where(Attachment.report_id == rid)))
-    for model in (KeyWrap, Attachment, Message, CaseComment, SearchTerm, ReporterSession):
+    for model in (KeyWrap, Attachment, Message, CaseComment, SearchTerm, ReportFingerprint, ReporterSession):
         db.execute(delete(model).where(model.report_id == rid))  # type: ignore[attr-defined]
     db.execute(update(Inspection).where(Inspection.report_id == rid).values(sealed_note=None))
     db.execute(update(CaseTransfer).where(CaseTransfer.report_id == rid).values(sealed_reason=b""))

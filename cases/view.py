@@ -11,7 +11,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from cases import clock, identity, states, supervision
+from cases import clock, duplicates, identity, states, supervision
 from cases.desk import Desk, can_see
 from cases.rewards import workflow as rewards_workflow
 from cases.states import Forbidden
@@ -61,6 +61,7 @@ def metadata_view(desk: Desk, report: Report) -> dict[str, Any]:
         "trail": _trail(desk, report),
         "ledger": ledger_entry(report),
         "reward": reward,
+        "duplicates": duplicates.likely(desk, report),
         "reward_names": _names(desk, {i for i in (reward.proposed_by, reward.head_by, reward.finance_by, reward.refused_by)
                                       if i}) if reward else {},
     }

@@ -29,7 +29,7 @@ from intake.reference import Reference
 from intake.timeline import public_status
 from intake.uploads import PendingUpload, StagedFile, release, stage_all
 from intake.validation import ReportInput
-from models import Attachment, Department, KeyWrap, Message, Report, ReportEvent, ReporterSession
+from models import Attachment, Department, KeyWrap, Message, Report, ReportEvent, ReporterSession, ReportFingerprint
 from cases.clock import open_case
 from cases.states import URGENCY_RANK
 from models.department import COORDINATION_CODE
@@ -198,6 +198,9 @@ def file_report(
         db.flush()
         blind_index.reindex(db, blind_index.derive_index_key(ctx.secrets.mac_key), report.id,
                             {"text": f"{data.description}\n{data.address or ''}", "enterprise": data.enterprise or ""})
+        from cases.duplicates import make as fingerprint_of
+
+        db.add(ReportFingerprint(report_id=report.id, fingerprint=fingerprint_of(data.description, ctx.secrets.mac_key)))
         token = _open_session(db, report, rkeys.wrapping_key, now)
         db.commit()
     return FiledReport(number, receipt, cert, token, report.urgency)

@@ -20,7 +20,7 @@ from models.department import Department, DepartmentGrant, StaffUser
 from models.oversight import StatsRefresh, StatsRollup, TypicalCase
 from models.report import Attachment, KeyWrap, Message, Report, ReportEvent
 from models.reward import Reward, RewardBudget, RewardPayout
-from models.search import SearchTerm
+from models.search import ReportFingerprint, SearchTerm
 from models.security import PowSpent, ReporterSession, StaffSession
 
 __all__ = [
@@ -43,6 +43,7 @@ __all__ = [
     "PowSpent",
     "Report",
     "ReportEvent",
+    "ReportFingerprint",
     "ReporterSession",
     "Reward",
     "RewardBudget",

@@ -27,3 +27,14 @@ class SearchTerm(Base):
     report_id: Mapped[int] = mapped_column(
         ForeignKey("report.id", ondelete="CASCADE"), primary_key=True, index=True
     )
+
+
+class ReportFingerprint(Base):
+    """A keyed, non-invertible similarity fingerprint of the report text (triage.duplicates), made
+    at filing from the plaintext in memory, so staff see likely duplicates without anything being
+    decrypted for the comparison. What it leaks to a key holder is in triage/duplicates.py."""
+
+    __tablename__ = "report_fingerprint"
+
+    report_id: Mapped[int] = mapped_column(ForeignKey("report.id", ondelete="CASCADE"), primary_key=True)
+    fingerprint: Mapped[bytes] = mapped_column(LargeBinary)

@@ -173,15 +173,17 @@ def _simhash(vec: np.ndarray, key: bytes) -> bytes:
 
 
 def fingerprint(text: str, *, place: str | None = None, semantic: bool | None = None,
-                embedding: np.ndarray | None = None) -> bytes:
+                embedding: np.ndarray | None = None, key: bytes | None = None) -> bytes:
     """Compact, non-invertible fingerprint of ``text`` for :func:`find_duplicates`.
 
     ``place``: the enterprise or site the report is about (the intake's enterprise field or the
     extracted one); adds a 32-byte sketch so the same hazard at *another* place is not taken for a
     duplicate. ``semantic``: include the SimHash of the e5 embedding (None = when the encoder is
     available). ``embedding``: the caller's ``embed([text])[0]`` (prefix "query: "), to save a pass.
+    ``key``: the fingerprint key (default ``TRIAGE_FINGERPRINT_KEY``; the portal derives one from
+    its instance secrets).
     """
-    key = _key()
+    key = key or _key()
     kid = _params(key)[0]
     body = _minhash(shingles(text), key)
     flags = 0
