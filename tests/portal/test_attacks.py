@@ -137,3 +137,66 @@ def test_fuzz_api(client, route, payload, token, raw) -> None:  # type: ignore[n
     if resp.status_code >= 400 and resp.status_code != 404:
         body = resp.get_json()
         assert body and re.search(r"[\u4e00-\u9fff]", body.get("error", "")), body
+
+
+STAFF_FIELDS = ["reason", "reason_code", "to_department", "conclusion", "summary", "hazard_level", "enterprise_name",
+                "decision_fine", "amount_fine", "plan_responsible", "plan_measures", "plan_funds", "plan_contingency",
+                "plan_deadline", "result", "note", "decision", "reward_eligible", "primary", "comment", "message", "due",
+                "progress_every_days", "progress", "request_id", "approve", "days", "report_type", "internal",
+                "deaths_concealed", "accident_grade", "joint_reporters", "refusal_reason", "voucher_no", "paid_on",
+                "amount", "claim_code", "year", "department"]
+
+
+@pytest.fixture(scope="module")
+def staff_world(env: Env):  # type: ignore[no-untyped-def]
+    from tests.cases.conftest import file_to
+
+    mp = pytest.MonkeyPatch()
+    try:
+        number = file_to(env, mp, "fire", text="仓库消防通道被堵死，模糊测试用")
+    finally:
+        mp.undo()
+    app = env.app()
+    return {"app": app, "number": number, "clients": {role: staff_login(app, add_member(env, role, dept)) for role, dept in
+                                                      (("handler", "fire"), ("head", "fire"), ("coordinator", "coordination"),
+                                                       ("finance", "finance"))}}
+
+
+@FUZZ
+@given(data=st.data())
+def test_fuzz_every_staff_form(staff_world, data) -> None:  # type: ignore[no-untyped-def]
+    """Random values in every field of every case action and finance form, by each role that may
+    post them: the answer is a page, a redirect, a 400 with a Chinese message, a 403 or a 404 —
+    never a server error, never a traceback."""
+    from portal.case_actions import ACTIONS
+    from portal.finance import ACTIONS as FINANCE_ACTIONS
+
+    role = data.draw(st.sampled_from(sorted(staff_world["clients"])))
+    client = staff_world["clients"][role]
+    number = staff_world["number"]
+    url = data.draw(st.sampled_from([f"/staff/case/{number}/{a}" for a in ACTIONS]
+                                     + [f"/staff/finance/reward/{number}/{a}" for a in FINANCE_ACTIONS]
+                                     + ["/staff/finance/budget"]))
+    form = data.draw(st.dictionaries(st.sampled_from(STAFF_FIELDS), text, max_size=10))
+    resp = client.post(url, data={**form, "csrf_token": client.csrf})
+    body = resp.get_data(as_text=True)
+    assert resp.status_code in (200, 302, 400, 403, 404), (url, role, resp.status_code)
+    assert "Traceback" not in body and all(h in resp.headers for h in HEADERS)
+    if resp.status_code == 400:
+        assert re.search(r"[\u4e00-\u9fff]", body)
+
+
+@FUZZ
+@given(path=st.sampled_from(["/follow-up/message", "/follow-up/evidence", "/follow-up/objection", "/follow-up/reward/claim",
+                             "/follow-up/view", "/follow-up/certificate", "/follow-up/logout", "/follow-up"]),
+       form=st.dictionaries(st.sampled_from(["token", "body", "receipt", "method", "payee_name", "bank_name", "account",
+                                             "id_number", "declaration", "draft", "pow_challenge", "pow_nonce"]), text,
+                            max_size=8))
+def test_fuzz_follow_up_forms(client, path, form) -> None:  # type: ignore[no-untyped-def]
+    from tests.conftest import form_tokens
+
+    t = form_tokens(client.get("/follow-up").get_data(as_text=True))
+    resp = client.post(path, data={**form, "csrf_token": t["csrf_token"]})
+    body = resp.get_data(as_text=True)
+    assert resp.status_code in (200, 400, 401, 429), (path, resp.status_code)
+    assert "Traceback" not in body and all(h in resp.headers for h in HEADERS)
