@@ -53,6 +53,27 @@ def _week_of(db: Session, day: Any) -> ColumnElement[Any]:
     return func.date(day, "-6 days", "weekday 1")
 
 
+def _scopes(db: Session) -> list[ColumnElement[Any]]:
+    """The district-wide rows, and the same rows per sector and per town (reports without one
+    are in no sector/town scope: a filter by sector never selects them)."""
+    def tagged(tag: str, column: Any) -> ColumnElement[Any]:
+        return literal(tag) + func.coalesce(column, literal("-"))  # "s:-": no sector (never a filter value)
+
+    return [literal(""), tagged("s:", Report.sector), tagged("t:", Report.town_code)]
+
+
+def scope_of(f: stats.StatsFilter) -> str | None:
+    """The rollup scope that answers a filter, or None when only the reports can (both a sector
+    and a town: the rollup holds one of them at a time)."""
+    if f.sector and f.town:
+        return None
+    if f.sector:
+        return "s:" + f.sector
+    if f.town:
+        return "t:" + f.town
+    return ""
+
+
 def refresh(db: Session, today: date, days: int | None = 120, now: datetime | None = None) -> int:
     """Rebuild the rollup for reports filed from the Monday on or before ``today - days`` (None:
     everything): day rows from the reports, then week rows (``grain`` "w") from the day rows, so
@@ -70,24 +91,25 @@ def refresh(db: Session, today: date, days: int | None = 120, now: datetime | No
     groups += [(d, func.coalesce(exprs[d], literal(""))) for d in ROLLUP_DIMS]
     groups += [(DURATION_DIMS[k], _bucket(durations[k])) for k in DURATION_DIMS]
     meas["check_days_sum"] = func.coalesce(meas["check_days_sum"], 0.0)
-    cols = ["grain", "day", "department_id", "dim", "value", *names]
-    for dim, value in groups:
-        only = [durations[k].is_not(None) for k, d in DURATION_DIMS.items() if d == dim]
-        # GROUP BY ordinals: the expressions carry bound parameters, which PostgreSQL would not
-        # recognise as the same expression twice
-        src = (select(literal("d").label("grain"), day.label("day"), Report.department_id, literal(dim).label("dim"),
-                      value.label("value"), *[m.label(n) for n, m in meas.items()])
-               .select_from(Report).join(CaseRecord, CaseRecord.report_id == Report.id).where(*where, *only)
-               .group_by(text("2"), text("3"), text("5")))
-        db.execute(insert(StatsRollup).from_select(cols, src))
+    cols = ["grain", "day", "department_id", "scope", "dim", "value", *names]
+    for scope in _scopes(db):
+        for dim, value in groups:
+            only = [durations[k].is_not(None) for k, d in DURATION_DIMS.items() if d == dim]
+            # GROUP BY ordinals: the expressions carry bound parameters, which PostgreSQL would not
+            # recognise as the same expression twice
+            src = (select(literal("d").label("grain"), day.label("day"), Report.department_id, scope.label("scope"),
+                          literal(dim).label("dim"), value.label("value"), *[m.label(n) for n, m in meas.items()])
+                   .select_from(Report).join(CaseRecord, CaseRecord.report_id == Report.id).where(*where, *only)
+                   .group_by(text("2"), text("3"), text("4"), text("6")))
+            db.execute(insert(StatsRollup).from_select(cols, src))
     week = _week_of(db, StatsRollup.day)
-    weekly = (select(literal("w"), week, StatsRollup.department_id, StatsRollup.dim, StatsRollup.value,
+    weekly = (select(literal("w"), week, StatsRollup.department_id, StatsRollup.scope, StatsRollup.dim, StatsRollup.value,
                      *[func.sum(getattr(StatsRollup, n)) for n in names])
               .where(StatsRollup.grain == "d", *([StatsRollup.day >= since] if since else []))
-              .group_by(text("2"), text("3"), text("4"), text("5")))
+              .group_by(text("2"), text("3"), text("4"), text("5"), text("6")))
     db.execute(insert(StatsRollup).from_select(cols, weekly))
     rows = db.scalar(select(func.count()).select_from(StatsRollup).where(
-        StatsRollup.grain == "d", *([StatsRollup.day >= since] if since else []))) or 0
+        StatsRollup.grain == "d", StatsRollup.scope == "", *([StatsRollup.day >= since] if since else []))) or 0
     finished = utcnow()
     # keep a week of refresh records (one every ten minutes otherwise piles up); the latest full stays
     db.execute(delete(StatsRefresh).where(StatsRefresh.finished_at < finished - timedelta(days=7),
@@ -128,15 +150,19 @@ def _spans(f: stats.StatsFilter) -> list[tuple[str, date, date]]:
 
 
 def compute(db: Session, f: stats.StatsFilter, today: date) -> stats.Dashboard:
-    """The dashboard from the rollup (no sector or town filter): one grouped read per span."""
+    """The dashboard from the rollup (at most one of sector and town filtered): one grouped read
+    per span."""
     names = [n for n in stats.measures(db, today)]
     cols = [getattr(StatsRollup, n) for n in names]
     is_total = StatsRollup.dim == "total"
     dept_key = case((is_total, StatsRollup.department_id), else_=literal(None))
     day_key = case((is_total, StatsRollup.day), else_=literal(None))
     results: list[Any] = []
+    scope = scope_of(f)
+    if scope is None:
+        raise ValueError("a sector and a town together are answered live (stats.compute)")
     for grain, lo, hi in _spans(f):
-        where = [StatsRollup.grain == grain, StatsRollup.day >= lo, StatsRollup.day <= hi]
+        where = [StatsRollup.grain == grain, StatsRollup.scope == scope, StatsRollup.day >= lo, StatsRollup.day <= hi]
         if f.department_id is not None:
             where.append(StatsRollup.department_id == f.department_id)
         results += db.execute(select(StatsRollup.dim, StatsRollup.value, dept_key, day_key, *[func.sum(c) for c in cols])

@@ -266,12 +266,13 @@ def reward_figures(db: Session, f: StatsFilter) -> dict[str, int]:
 
 
 def fast_compute(db: Session, f: StatsFilter, today: date, dims: tuple[str, ...] = DIMENSIONS) -> Dashboard:
-    """From the rollup when it is fresh and the filter allows (no sector or town), else live.
+    """From the rollup when it is fresh and the filter allows (not a sector and a town together),
+    else live.
     ``Dashboard.source`` says which, and the rollup's refresh time."""
     from models.base import utcnow
     from oversight import rollup
 
-    if f.sector is None and f.town is None:
+    if rollup.scope_of(f) is not None:
         fresh = rollup.usable(db, utcnow())
         if fresh is not None:
             dash = rollup.compute(db, f, fresh.as_of)

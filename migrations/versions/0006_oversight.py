@@ -51,11 +51,12 @@ def upgrade() -> None:
         sa.Column("grain", sa.String(length=1), nullable=False),
         sa.Column("day", sa.Date(), nullable=False),
         sa.Column("department_id", sa.Integer(), nullable=False),
+        sa.Column("scope", sa.String(length=48), nullable=False),
         sa.Column("dim", sa.String(length=12), nullable=False),
         sa.Column("value", sa.String(length=40), nullable=False),
         *[sa.Column(name, sa.Integer(), nullable=False) for name in counts],
         sa.Column("check_days_sum", sa.Float(), nullable=False),
-        sa.PrimaryKeyConstraint("grain", "day", "department_id", "dim", "value", name=op.f("pk_stats_rollup")),
+        sa.PrimaryKeyConstraint("grain", "day", "department_id", "scope", "dim", "value", name=op.f("pk_stats_rollup")),
     )
     op.create_table(
         "stats_refresh",
