@@ -20,12 +20,12 @@ OTHER = "学校食堂后面的燃气管道被挖掘机挖破了，现在没人�
 
 
 def test_a_resubmission_is_listed_and_scoped(env: Env, monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    first = file_to(env, monkeypatch, "emergency", text=FIRST)
-    again = file_to(env, monkeypatch, "emergency", text=AGAIN)
-    other = file_to(env, monkeypatch, "emergency", text=OTHER)
-    elsewhere = file_to(env, monkeypatch, "housing", text=FIRST + "。")
+    first = file_to(env, monkeypatch, "civil_affairs", text=FIRST)
+    again = file_to(env, monkeypatch, "civil_affairs", text=AGAIN)
+    other = file_to(env, monkeypatch, "civil_affairs", text=OTHER)
+    elsewhere = file_to(env, monkeypatch, "health", text=FIRST + "。")
     with env.db() as db:
-        handler = desk_for(env, db, add_member(env, "handler", "emergency"))
+        handler = desk_for(env, db, add_member(env, "handler", "civil_affairs"))
         found = [d.number for d in duplicates.likely(handler, load(db, again))]
         assert first in found and other not in found and again not in found
         assert elsewhere not in found  # another department's report stays invisible to this one
@@ -41,13 +41,13 @@ def test_the_case_page_shows_them_and_purge_removes_the_fingerprint(env: Env, ap
     from audit.chain import derive_audit_key
     from tests.portal.staff_helpers import staff_login
 
-    first = file_to(env, monkeypatch, "water", text="水库溢洪道闸门锈死了打不开，汛期马上到了，下游好几个村")
-    again = file_to(env, monkeypatch, "water", text="水库溢洪道闸门锈死了打不开！汛期马上就到了，下游好几个村子")
-    client = staff_login(app, add_member(env, "handler", "water"))
+    first = file_to(env, monkeypatch, "agriculture", text="水库溢洪道闸门锈死了打不开，汛期马上到了，下游好几个村")
+    again = file_to(env, monkeypatch, "agriculture", text="水库溢洪道闸门锈死了打不开！汛期马上就到了，下游好几个村子")
+    client = staff_login(app, add_member(env, "handler", "agriculture"))
     html = client.get(f"/staff/case/{again}").get_data(as_text=True)
     assert 'id="duplicates"' in html and first in html
     with env.db() as db:
-        lifecycle.not_accept(desk_for(env, db, add_member(env, "handler", "water")), load(db, first), "already_accepted")
+        lifecycle.not_accept(desk_for(env, db, add_member(env, "handler", "agriculture")), load(db, first), "already_accepted")
         db.commit()
         retention.purge(db, FileStore(env.data_dir / "store"), derive_audit_key(instance.load(env.data_dir).mac_key), load(db, first))
         assert db.scalar(select(ReportFingerprint).where(ReportFingerprint.report_id == load(db, first).id)) is None
