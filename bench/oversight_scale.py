@@ -96,8 +96,8 @@ def cases(sessions: Any, today: date, dept_id: int) -> list[tuple[str, Callable[
         ("weekly ranking (departments + towns)", rank),
         ("public figures (uncached computation)", public),
         ("LIVE dashboard, head of emergency, this year", live(mine)),
-        ("dashboard, coordinator, this year, sector filter (live)", dash(sector)),
-        ("dashboard, coordinator, this year, town filter (live)", dash(town)),
+        ("dashboard, coordinator, this year, sector filter", dash(sector)),
+        ("dashboard, coordinator, this year, town filter", dash(town)),
         ("LIVE dashboard, coordinator, this year", live(year)),
     ]
 

@@ -44,12 +44,13 @@ class StatsRollup(Base):
 
     __tablename__ = "stats_rollup"
 
+    # "" for the whole district (or department); "s:<sector>" / "t:<town>" for the same figures
+    # restricted to one sector or town, so a dashboard filtered by either also reads the rollup.
+    # First in the key: each read is one scope, so it scans only that scope's rows.
+    scope: Mapped[str] = mapped_column(String(48), primary_key=True, default="")
     grain: Mapped[str] = mapped_column(String(1), primary_key=True)  # "d" day rows, "w" week rows (day = Monday)
     day: Mapped[date] = mapped_column(Date, primary_key=True)
     department_id: Mapped[int] = mapped_column(primary_key=True)
-    # "" for the whole district (or department); "s:<sector>" / "t:<town>" for the same figures
-    # restricted to one sector or town, so a dashboard filtered by either also reads the rollup
-    scope: Mapped[str] = mapped_column(String(48), primary_key=True, default="")
     dim: Mapped[str] = mapped_column(String(12), primary_key=True)
     value: Mapped[str] = mapped_column(String(40), primary_key=True)  # "" when not recorded
     received: Mapped[int] = mapped_column(default=0)

@@ -1,8 +1,9 @@
 """oversight: typical cases for publication; statistics rollup; covering indexes for the scans
 
 ``stats_rollup`` / ``stats_refresh``: the pre-aggregated figures the dashboard reads at scale
-(oversight/rollup.py). ``ix_report_stats`` / ``ix_case_record_stats`` cover the columns the live
-statistics (sector or town filters) and the rollup refresh group, so those read narrow index-only
+(oversight/rollup.py), district-wide and per sector and per town (``scope``, first in the key).
+``ix_report_stats`` (+ ``_sector`` / ``_town``) / ``ix_case_record_stats`` cover the columns the
+live statistics (a stale rollup, or a sector and a town together) and the rollup refresh group, so those read narrow index-only
 scans instead of the wide heaps (sealed blobs); ``ix_case_record_hazard`` (partial: confirmed
 hazards) serves the ledger's found-date range and count (bench/oversight_scale.py,
 docs/benchmarks.md).
@@ -48,15 +49,15 @@ def upgrade() -> None:
               "rectification_ordered", "signed_off", "closed", "open", "overdue", "rectification_overdue", "supervised"]
     op.create_table(
         "stats_rollup",
+        sa.Column("scope", sa.String(length=48), nullable=False),
         sa.Column("grain", sa.String(length=1), nullable=False),
         sa.Column("day", sa.Date(), nullable=False),
         sa.Column("department_id", sa.Integer(), nullable=False),
-        sa.Column("scope", sa.String(length=48), nullable=False),
         sa.Column("dim", sa.String(length=12), nullable=False),
         sa.Column("value", sa.String(length=40), nullable=False),
         *[sa.Column(name, sa.Integer(), nullable=False) for name in counts],
         sa.Column("check_days_sum", sa.Float(), nullable=False),
-        sa.PrimaryKeyConstraint("grain", "day", "department_id", "scope", "dim", "value", name=op.f("pk_stats_rollup")),
+        sa.PrimaryKeyConstraint("scope", "grain", "day", "department_id", "dim", "value", name=op.f("pk_stats_rollup")),
     )
     op.create_table(
         "stats_refresh",
