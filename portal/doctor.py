@@ -109,6 +109,7 @@ def check_database(ctx: Context) -> list[Finding]:
             for code, what in ((COORDINATION_CODE, "区安委会办公室"), (FINANCE_CODE, "财务部门")):
                 if code not in codes:
                     out.append(Finding("error", f"missing_{code}", f"缺少{what}及其密钥", "运行 `python -m portal init`（幂等，会补建缺少的部门）。"))
+            out += _rollup_freshness(conn, ctx)
             granted = set(conn.execute(select(DepartmentGrant.department_id)).scalars())
             orphans = sorted(code for code, i in codes.items() if i not in granted)
             if orphans:
@@ -120,6 +121,27 @@ def check_database(ctx: Context) -> list[Finding]:
     finally:
         engine.dispose()
     return out or [Finding("ok", "database", "数据库可连接，结构为最新版本，时钟一致")]
+
+
+def _rollup_freshness(conn, ctx: Context) -> list[Finding]:  # type: ignore[no-untyped-def]
+    """The oversight dashboards read the statistics rollup only while cron keeps it fresh."""
+    from sqlalchemy import func, select
+
+    from models import StatsRefresh
+
+    latest = conn.execute(select(func.max(StatsRefresh.finished_at))).scalar()
+    full = conn.execute(select(func.max(StatsRefresh.finished_at)).where(StatsRefresh.since.is_(None))).scalar()
+    now = ctx.now()
+
+    def age_h(t) -> float:  # type: ignore[no-untyped-def]
+        if t.tzinfo is None:
+            t = t.replace(tzinfo=timezone.utc)
+        return (now - t).total_seconds() / 3600
+
+    if full is None or age_h(full) > 36 or latest is None or age_h(latest) > 0.5:
+        return [Finding("warn", "rollup_stale", "监督统计汇总表没有按时刷新：统计页面将直接读取全部举报，数据量大时会很慢",
+                        "按 docs/oversight.md 配置定时任务：每10分钟 `python -m portal oversight-refresh`，每晚 `--full`。")]
+    return []
 
 
 def check_redis(ctx: Context) -> list[Finding]:

@@ -41,6 +41,13 @@ def pg_env(tmp_path: Path):  # type: ignore[no-untyped-def]
 def test_a_production_like_deployment_has_no_errors(pg_env: Env) -> None:
     findings = run(Context(settings(pg_env, redis_url=REDIS_URL), workers=4))
     assert not codes(findings), findings
+    assert "rollup_stale" in codes(findings, "warn")  # no oversight-refresh has run yet
+    from cases.calendar import today_cst
+    from oversight import rollup
+
+    with pg_env.db() as db:
+        rollup.refresh(db, today_cst(), days=None)
+    assert "rollup_stale" not in codes(run(Context(settings(pg_env, redis_url=REDIS_URL), workers=4)), "warn")
 
 
 def test_sqlite_or_in_process_limits_with_several_workers_are_errors(env: Env) -> None:
