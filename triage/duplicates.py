@@ -247,12 +247,8 @@ def components(fp_a: bytes, fp_b: bytes) -> tuple[float, float | None, float | N
     return jac, cos, place
 
 
-def score(fp_a: bytes, fp_b: bytes) -> tuple[float, bool] | None:
-    """Duplicate score of two fingerprints and whether the semantic part was used."""
-    c = components(fp_a, fp_b)
-    if c is None:
-        return None
-    jac, cos, place = c
+def _combine(jac: float, cos: float | None, place: float | None) -> tuple[float, bool]:
+    """The duplicate score from its components, and whether the semantic part was used."""
     if cos is None:
         value, semantic = jac, False
     else:
@@ -263,19 +259,34 @@ def score(fp_a: bytes, fp_b: bytes) -> tuple[float, bool] | None:
     return value, semantic
 
 
+def score(fp_a: bytes, fp_b: bytes) -> tuple[float, bool] | None:
+    """Duplicate score of two fingerprints and whether the semantic part was used."""
+    c = components(fp_a, fp_b)
+    return None if c is None else _combine(*c)
+
+
 def find_duplicates(fp: bytes, candidates: Iterable[tuple[str, bytes]],
                     threshold: float | None = None) -> list[tuple[str, float]]:
     """Candidates whose fingerprint is close to ``fp``, as (id, score), best first.
 
     Candidates made under another key or format version are skipped. ``threshold`` overrides the
     tuned one (which differs depending on whether both fingerprints carry the semantic part).
+    The text MinHashes of all candidates are compared in one array operation: the case page
+    scores thousands of candidates per view.
     """
+    own = _parse(fp)
+    if own is None:
+        return []
+    parsed = [(cid, p) for cid, cfp in candidates if (p := _parse(cfp)) is not None and p[0] == own[0]]
+    if not parsed:
+        return []
+    agree = (np.stack([p[1] for _, p in parsed]) == own[1]).mean(axis=1)
+    jaccards = np.maximum(0.0, (agree - 1 / 256) / (1 - 1 / 256))  # as _jaccard, for every candidate
     out = []
-    for cid, cfp in candidates:
-        s = score(fp, cfp)
-        if s is None:
-            continue
-        value, semantic = s
+    for (cid, p), jac in zip(parsed, jaccards.tolist()):
+        cos = float(np.cos(np.pi * float(np.mean(own[2] != p[2])))) if own[2] is not None and p[2] is not None else None
+        place = _jaccard(own[3], p[3]) if own[3] is not None and p[3] is not None else None
+        value, semantic = _combine(jac, cos, place)
         thr = threshold if threshold is not None else (THRESHOLD_COMBINED if semantic else THRESHOLD_LEXICAL)
         if value >= thr:
             out.append((cid, round(value, 4)))
