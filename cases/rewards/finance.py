@@ -7,7 +7,6 @@ number, department and checked type. Finance never sees what the reporter wrote.
 
 from __future__ import annotations
 
-import io
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
@@ -108,32 +107,16 @@ def payouts(db: Session, start: date, end: date) -> list[dict[str, Any]]:
 
 
 def payouts_xlsx(rows: list[dict[str, Any]], start: date, end: date) -> bytes:
-    """The period's payouts as an XLSX sheet with a total row; every text cell is a string
-    (never a formula), numbers are numbers so the total can be re-added in a spreadsheet."""
-    from openpyxl import Workbook
-    from openpyxl.styles import Font
-
+    """The period's payouts as one XLSX sheet in the office layout (oversight.xlsx: text cells
+    are text, never formulas), with a total row whose amount is a number to re-add."""
     from cases.rewards.claims import METHODS
+    from oversight import xlsx
 
-    wb = Workbook()
-    ws = wb.active
-    ws.title = "奖励支付明细"
-    ws.append([f"举报奖励支付明细 {start.isoformat()} 至 {end.isoformat()}"])
-    ws.append(HEADERS)
-    for cell in ws[2]:
-        cell.font = Font(bold=True)
-    for i, r in enumerate(rows, 1):
-        ws.append([i, r["paid_on"].isoformat(), r["voucher_no"], r["number"], r["department"], r["amount"],
-                   METHODS.get(r["method"], r["method"]), r["rule_set"],
-                   r["approved_on"].isoformat() if r["approved_on"] else "", r["head"], r["finance"], r["recorded_by"]])
-        for cell in ws[ws.max_row]:
-            if isinstance(cell.value, str):
-                cell.data_type = "s"  # text as text: a voucher number like "=1+1" stays inert
-    ws.append(["合计", "", "", f"{len(rows)}笔", "", sum(r["amount"] for r in rows)])
-    for cell in ws[ws.max_row]:
-        cell.font = Font(bold=True)
-    for col, width in zip("ABCDEFGHIJKL", (6, 12, 18, 22, 20, 14, 14, 12, 14, 12, 12, 12)):
-        ws.column_dimensions[col].width = width
-    buf = io.BytesIO()
-    wb.save(buf)
-    return buf.getvalue()
+    body = [[i, r["paid_on"], r["voucher_no"], r["number"], r["department"], r["amount"],
+             METHODS.get(r["method"], r["method"]), r["rule_set"], r["approved_on"], r["head"], r["finance"],
+             r["recorded_by"]] for i, r in enumerate(rows, 1)]
+    body.append(["合计", "", "", f"{len(rows)}笔", "", sum(r["amount"] for r in rows), "", "", "", "", "", ""])
+    wb = xlsx.new_workbook()
+    xlsx.sheet(wb, "奖励支付明细", "举报奖励支付明细", f"{start.isoformat()} 至 {end.isoformat()}", HEADERS, body,
+               (6, 12, 18, 22, 20, 14, 14, 12, 14, 12, 12, 12))
+    return xlsx.to_bytes(wb)

@@ -129,7 +129,7 @@ def test_reward_from_proposal_to_payout(env: Env, app, replied_report) -> None: 
     ours = [r for r in rows if r[3] == number]
     assert ours and ours[0][5] == 4000
     total = rows[-1]
-    assert total[0] == "合计" and total[5] == sum(r[5] for r in rows[2:-1])
+    assert total[0] == "合计" and total[5] == sum(r[5] for r in rows[3:-1])  # title, period, header, rows, total
     assert "赵六" not in str(rows) and ACCOUNT not in str(rows)
     bad = fin.get("/staff/finance/payouts.xlsx?start=2026-13-01&end=2026-01-01")
     assert bad.status_code == 400 and "请填写有效日期" in bad.get_data(as_text=True)
