@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from cases.desk import StaffContext, visible_clause
 from cases.states import OPEN_STATES, STATES, URGENCY_RANK
+from cases.ttl_cache import TTLCache
 from models import CaseRecord, Report
 from secure_store import blind_index
 
@@ -130,7 +131,7 @@ def counts(db: Session, staff: StaffContext, today: date) -> dict[str, int]:
 OPEN = OPEN_STATES
 
 
-_COUNTS_CACHE: dict[tuple[object, ...], tuple[float, dict[str, int]]] = {}
+_COUNTS_CACHE: TTLCache[dict[str, int]] = TTLCache(max_entries=1000)
 COUNTS_TTL_S = 60.0
 
 
@@ -138,16 +139,5 @@ def cached_counts(db: Session, staff: StaffContext, today: date, ttl_s: float = 
     """``counts`` shared by everyone with the same view for up to a minute (per worker): the
     header figures of the coordinating office's queue cost ~40 ms at a million reports, and
     every page shows them; the queue rows themselves are always live."""
-    import time
-
     scope = ("dept", staff.department_id) if staff.role in ("handler", "head") else ("all", staff.role in ("coordinator", "auditor"))
-    key = (*scope, today)
-    now = time.monotonic()
-    hit = _COUNTS_CACHE.get(key)
-    if hit is not None and hit[0] > now:
-        return hit[1]
-    value = counts(db, staff, today)
-    if len(_COUNTS_CACHE) > 1000:
-        _COUNTS_CACHE.clear()
-    _COUNTS_CACHE[key] = (now + ttl_s, value)
-    return value
+    return _COUNTS_CACHE.get_or_compute((*scope, today), ttl_s, lambda: counts(db, staff, today))

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from cases.calendar import CST
 from cases.desk import DEPARTMENT_ROLES, StaffContext
 from cases.states import Forbidden
+from cases.ttl_cache import TTLCache
 from models import CaseRecord, Report
 
 HAZARD_LEVELS = ("major", "general")
@@ -281,7 +282,7 @@ def fast_compute(db: Session, f: StatsFilter, today: date, dims: tuple[str, ...]
     return compute(db, f, today, dims, with_durations=dims == DIMENSIONS)
 
 
-_CACHE: dict[tuple[StatsFilter, date], tuple[float, Dashboard]] = {}
+_CACHE: TTLCache[Dashboard] = TTLCache(max_entries=200)
 CACHE_TTL_S = 300.0
 
 
@@ -290,15 +291,4 @@ def cached_compute(db: Session, f: StatsFilter, today: date, ttl_s: float = CACH
     the figures are for oversight, not for working a case, and a district-wide year at a million
     reports is the expensive query (docs/benchmarks.md). The filter carries the department scope,
     so a department never gets another's cached figures."""
-    import time as _t
-
-    key = (f, today)
-    now = _t.monotonic()
-    hit = _CACHE.get(key)
-    if hit is not None and hit[0] > now:
-        return hit[1]
-    value = fast_compute(db, f, today)
-    if len(_CACHE) > 200:
-        _CACHE.clear()
-    _CACHE[key] = (now + ttl_s, value)
-    return value
+    return _CACHE.get_or_compute((f, today), ttl_s, lambda: fast_compute(db, f, today))
