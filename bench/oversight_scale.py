@@ -114,15 +114,6 @@ def main() -> int:
     args = ap.parse_args()
 
     import psycopg
-    from sqlalchemy import select
-
-    from cases.calendar import today_cst
-    from models import Department
-    from models.base import utcnow
-    from portal.db import make_engine, make_sessionmaker
-    from portal.migrate import upgrade
-    from portal.provisioning import init_instance
-    from secure_store.blind_index import derive_index_key
 
     name = f"aqjb_bench_{secrets.token_hex(4)}"
     with psycopg.connect(ws.libpq_url(args.admin_url), autocommit=True) as admin:
@@ -132,21 +123,9 @@ def main() -> int:
     engine = None
     try:
         t_all = time.perf_counter()
-        upgrade(url)
-        engine = make_engine(url)
-        sessions = make_sessionmaker(engine)
-        with sessions() as db:
-            init = init_instance(db, tmp / "instance")
-            departments = {d.code: d.id for d in db.scalars(select(Department))}
-        index_key = derive_index_key(init.secrets.mac_key)
-        now = utcnow()
-        today = today_cst(now)
-        rng = np.random.default_rng(args.seed)
         timings: dict[str, float] = {}
-        vocab, _ = ws.build_vocabulary(ws.VOCABULARY)
-        syn = ws.synthesise(rng, args.reports, now, today, departments, ws.ENTERPRISES)
-        syn.numbers = ws.report_numbers(rng, syn)
-        tt = ws.build_terms(index_key, vocab, syn.enterprise_names)
+        p = ws.prepare(url, tmp, args.reports, args.seed, timings)
+        engine, sessions, today, rng, syn, tt, departments = p.engine, p.sessions, p.today, p.rng, p.syn, p.tt, p.departments
         conn = psycopg.connect(ws.libpq_url(url))
         try:
             before = ws.Schema.read(conn, ws.LOADED_TABLES)

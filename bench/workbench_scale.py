@@ -184,7 +184,13 @@ class Schema:
         return cls([tuple(r) for r in cons], [tuple(r) for r in idx])  # type: ignore[misc]
 
     def signature(self) -> set[tuple[str, ...]]:
-        return {tuple(c) for c in self.constraints} | {tuple(i) for i in self.indexes}
+        """What must be identical after the load. A partial index's WHERE clause is compared for
+        presence only: PostgreSQL deparses ``x IN ('a', 'b')`` differently once recreated from its
+        own deparsed text (ANY(ARRAY[...]::text[]) vs ANY(ARRAY[...::text])), the same predicate."""
+        def index(i: tuple[str, str, str]) -> tuple[str, ...]:
+            head, where, _ = i[2].partition(" WHERE ")
+            return (i[0], i[1], head, where)
+        return {tuple(c) for c in self.constraints} | {index(i) for i in self.indexes}
 
     def droppable(self) -> tuple[list[tuple[str, str, str, str]], list[tuple[str, str, str]]]:
         """Everything but the primary keys of ``report`` and ``case_record`` (ids arrive in order,
@@ -866,6 +872,54 @@ def summarise(results: list[Result], n: int, label: str) -> str:
 # ---------------------------------------------------------------------------------------------
 
 
+@dataclass
+class Prepared:
+    """A migrated, initialised instance on a benchmark database and the synthetic reports to load."""
+
+    engine: Any
+    sessions: Any
+    init: Any
+    departments: dict[str, int]
+    index_key: bytes
+    today: date
+    rng: Any
+    syn: Any
+    vocab: Any
+    tt: Any
+
+
+def prepare(url: str, tmp: Path, n: int, seed: int, timings: dict[str, float]) -> Prepared:
+    """Migrate ``url``, create the instance (keys, departments) under ``tmp`` and synthesise ``n``
+    reports with their blind-index terms; shared by this bench and bench/oversight_scale.py."""
+    from sqlalchemy import select
+
+    from cases.calendar import today_cst
+    from models import Department
+    from models.base import utcnow
+    from portal.db import make_engine, make_sessionmaker
+    from portal.migrate import upgrade
+    from portal.provisioning import init_instance
+    from secure_store.blind_index import derive_index_key
+
+    upgrade(url)
+    engine = make_engine(url)
+    sessions = make_sessionmaker(engine)
+    with sessions() as db:
+        init = init_instance(db, tmp / "instance")
+        departments = {d.code: d.id for d in db.scalars(select(Department))}
+    index_key = derive_index_key(init.secrets.mac_key)
+    now = utcnow()
+    today = today_cst(now)
+    rng = np.random.default_rng(seed)
+    t0 = time.perf_counter()
+    vocab, _df = build_vocabulary(VOCABULARY)
+    syn = synthesise(rng, n, now, today, departments, ENTERPRISES)
+    syn.numbers = report_numbers(rng, syn)
+    tt = build_terms(index_key, vocab, syn.enterprise_names)
+    timings["prepare (vocabulary, enterprises, distributions)"] = time.perf_counter() - t0
+    return Prepared(engine, sessions, init, departments, index_key, today, rng, syn, vocab, tt)
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--reports", type=int, default=1_000_000, help="synthetic reports to load (20000 for a quick run)")
@@ -887,15 +941,9 @@ def main() -> int:
     args = ap.parse_args()
 
     import psycopg
-    from sqlalchemy import inspect, select
+    from sqlalchemy import inspect
 
-    from cases.calendar import today_cst
-    from models import Department
-    from models.base import utcnow
-    from portal.db import make_engine, make_sessionmaker
-    from portal.migrate import upgrade
-    from portal.provisioning import init_instance
-    from secure_store.blind_index import derive_index_key
+    from portal.db import make_engine
 
     created_db: str | None = None
     if args.database_url:
@@ -918,24 +966,10 @@ def main() -> int:
     engine = None
     try:
         t_all = time.perf_counter()
-        upgrade(url)
-        engine = make_engine(url)
-        sessions = make_sessionmaker(engine)
-        with sessions() as db:
-            init = init_instance(db, tmp / "instance")
-            departments = {d.code: d.id for d in db.scalars(select(Department))}
-        index_key = derive_index_key(init.secrets.mac_key)
-        now = utcnow()
-        today = today_cst(now)
-        rng = np.random.default_rng(args.seed)
-
         timings: dict[str, float] = {}
-        t0 = time.perf_counter()
-        vocab, _df = build_vocabulary(VOCABULARY)
-        syn = synthesise(rng, args.reports, now, today, departments, ENTERPRISES)
-        syn.numbers = report_numbers(rng, syn)
-        tt = build_terms(index_key, vocab, syn.enterprise_names)
-        timings["prepare (vocabulary, enterprises, distributions)"] = time.perf_counter() - t0
+        p = prepare(url, tmp, args.reports, args.seed, timings)
+        engine, sessions, init, index_key = p.engine, p.sessions, p.init, p.index_key
+        rng, syn, vocab, tt = p.rng, p.syn, p.vocab, p.tt
 
         conn = psycopg.connect(libpq_url(url))
         try:
